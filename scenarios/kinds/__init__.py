@@ -11,7 +11,12 @@ import importlib
 from twin.errors import TwinValueError
 
 #: kind name -> module defining ``KIND``
-REGISTRY: dict[str, str] = {}
+REGISTRY: dict[str, str] = {
+    "flood": "scenarios.kinds.flood",
+    "heat": "scenarios.kinds.heat",
+    "lighting": "scenarios.kinds.lighting",
+    "energy": "scenarios.kinds.energy",
+}
 
 
 def get_kind(name: str):
@@ -21,7 +26,13 @@ def get_kind(name: str):
     except KeyError:
         known = ", ".join(sorted(REGISTRY)) or "none yet"
         raise TwinValueError(f"unknown scenario kind {name!r} (known: {known})") from None
-    return importlib.import_module(modname).KIND
+    try:
+        module = importlib.import_module(modname)
+    except ModuleNotFoundError as err:
+        if err.name != modname:
+            raise
+        raise TwinValueError(f"scenario kind {name!r} is not available in this version of jumeau") from None
+    return module.KIND
 
 
 def kind_names() -> list[str]:

@@ -1,0 +1,1147 @@
+"""Numba kernels of the flood model (private: call them through :mod:`simulation.flood.model`).
+
+Grid and sign conventions
+-------------------------
+Depth ``h`` lives at cell centres, shape ``(ny, nx)``; unit discharges at faces:
+``qx`` of shape ``(ny, nx + 1)`` (face ``qx[i, j]`` is the west face of cell ``(i, j)``,
+positive towards increasing column, i.e. east) and ``qy`` of shape ``(ny + 1, nx)``
+(face ``qy[i, j]`` is the north face of cell ``(i, j)``, positive towards increasing
+row, i.e. south). A cell *owns* its west and north faces, and the east/south boundary
+faces when it sits on the east/south edge: every face has exactly one owner, so a pass
+that writes only the faces its cells own writes disjoint memory in parallel.
+
+Windows, tiles and threads
+--------------------------
+Every pass takes a window: rows ``r0:r1`` and column blocks ``b0:b1`` of width ``tc``
+(columns ``b*tc : min((b+1)*tc, nx)``); ``active[i // tr, b]`` says whether the tile of
+``tr`` rows by ``tc`` columns is computed. Passes read one cell or face beyond their
+window (a halo of 1; a full step needs a halo of 2) and write only cells and faces the
+window owns, so running a window at a time in any order gives the same bits as one call
+over the whole grid. Parallelism is a ``prange`` over rows; sums are written per
+``(row, block)`` and reduced afterwards in a fixed order, so results do not depend on
+the number of threads.
+
+Memory per cell: ``z`` 4 + ``h`` 4 + parameter class 1 + ``qx``, ``qy`` 8 + their
+scratch copies 8 + outflow factor 4 + remaining initial loss 4 + trackers (max depth,
+max speed, max hazard, arrival time) 16 = 49 bytes (+ 4 with a rain raster).
+
+Calling convention
+------------------
+Physical quantities are always passed by keyword (``dt=..., dx=...``). They are not
+declared keyword-only (``*``) because numba cannot bind keyword-only parameters when one
+compiled function calls another (the time loop :func:`advance` calls the passes).
+
+Parameter classes
+-----------------
+Per-cell physical parameters are stored as a ``uint8`` class index into a small float64
+table ``ptab[class, column]`` (columns ``P_*`` below): the tables stay in L1 cache and the
+state streams one byte per cell instead of 20.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+# columns of the parameter-class table
+P_N = 0  # Manning n [s m-1/3]
+P_INFIL = 1  # constant infiltration rate [m s-1]
+P_DRAIN = 2  # drainage capacity [m s-1]
+P_DF_MID = 3  # debris factor when d_mid < d <= d_high [1]
+P_DF_HIGH = 4  # debris factor when d > d_high or v > v_high [1]
+P_WALL = 5  # 1.0 where the cell is a building (no flux through its faces)
+P_NCOLS = 6
+
+# ledger columns written by the continuity pass, per (row, block)
+L_RAIN = 0
+L_INFIL = 1
+L_INITIAL = 2
+L_DRAIN = 3
+L_BND_IN = 4
+L_BND_OUT = 5
+L_CLAMP = 6
+L_NCOLS = 7
+
+# boundary modes of edge faces
+BC_CLOSED = 0
+BC_LEVEL = 1
+BC_FREE = 2
+
+
+@njit(cache=True, inline="always")
+def _pow_m7_3(x, fbuf, ibuf):
+    """``x ** (-7/3)`` for x > 0 without a division: x^(-1/3) from a bit-level first guess
+    (3.5 % off) and three Newton steps ``y (4 - x y^3) / 3`` (relative error < 3e-10), then y^7.
+
+    ``np.cbrt`` and a division would cost ~10x more in the innermost loop (measured);
+    ``fbuf`` is a 1-element float64 array and ``ibuf`` its uint64 view (per-thread scratch).
+    """
+    fbuf[0] = x
+    ibuf[0] = np.uint64(0x553EF0FF289DD794) - ibuf[0] // np.uint64(3)
+    y = fbuf[0]
+    y = y * (4.0 - x * y * y * y) * (1.0 / 3.0)
+    y = y * (4.0 - x * y * y * y) * (1.0 / 3.0)
+    y = y * (4.0 - x * y * y * y) * (1.0 / 3.0)
+    y2 = y * y
+    y3 = y2 * y
+    return y3 * y3 * y
+
+
+@njit(cache=True, inline="always")
+def _face_q(q0, q_up, q_down, q_perp, eta_a, eta_b, z_a, z_b, n_f, dt, inv_dx, g, theta, h_min, froude_max,
+            fbuf, ibuf):
+    """New unit discharge through one face, positive from side a to side b [m2 s-1].
+
+    de Almeida et al. (2012) q-centred local inertial update with semi-implicit
+    Manning friction on the vector |q|; falls back to Bates et al. (2010) when the
+    smoothed update points up the water-surface slope; capped at ``froude_max``.
+    ``h_f^(7/3)`` is evaluated as ``h_f^2 cbrt(h_f)`` through :func:`_pow_m7_3`.
+    """
+    hf = max(eta_a, eta_b) - max(z_a, z_b)
+    if hf <= h_min:
+        return 0.0
+    slope = (eta_b - eta_a) * inv_dx
+    qmag = math.sqrt(q0 * q0 + q_perp * q_perp)
+    inv_den = 1.0 / (1.0 + g * dt * n_f * n_f * qmag * _pow_m7_3(hf, fbuf, ibuf))
+    grav = g * hf * dt * slope
+    q = (theta * q0 + 0.5 * (1.0 - theta) * (q_up + q_down) - grav) * inv_den
+    if q * slope > 0.0:
+        q = (q0 - grav) * inv_den
+    if froude_max > 0.0:
+        qmax = froude_max * hf * math.sqrt(g * hf)
+        if q > qmax:
+            q = qmax
+        elif q < -qmax:
+            q = -qmax
+    return q
+
+
+@njit(cache=True, parallel=True)
+def momentum(h, z, cls, ptab, qx, qy, qxn, qyn,
+             bcw_mode, bcw_val, bce_mode, bce_val, bcn_mode, bcn_val, bcs_mode, bcs_val,
+             active, tr, tc, r0, r1, b0, b1, dt, dx, g, theta, h_min, froude_max):
+    """Momentum pass: new face discharges ``qxn``, ``qyn`` from ``h`` and the old ``qx``, ``qy``.
+
+    Writes only the faces owned by the window's active tiles. Boundary modes per edge
+    face: 0 closed, 1 water level ``*_val`` [m] in a ghost cell at the same ground,
+    2 free outflow with a ghost water surface ``*_val`` x dx lower (``*_val`` = slope [1]).
+    """
+    ny, nx = h.shape
+    inv_dx = 1.0 / dx
+    for i in prange(r0, r1):
+        ti = i // tr
+        fbuf = np.empty(1, np.float64)
+        ibuf = fbuf.view(np.uint64)
+        for b in range(b0, b1):
+            if active[ti, b] == 0:
+                continue
+            jend = min((b + 1) * tc, nx)
+            for j in range(b * tc, jend):
+                c = cls[i, j]
+                wall = ptab[c, P_WALL] > 0.0
+                hc = np.float64(h[i, j])
+                zc = np.float64(z[i, j])
+                etac = zc + hc
+                nc = ptab[c, P_N]
+                # ---- west face qx[i, j]
+                q0 = np.float64(qx[i, j])
+                if j == 0:
+                    q = 0.0
+                    mode = bcw_mode[i]
+                    if not wall and mode != BC_CLOSED:
+                        qd = np.float64(qx[i, 1]) if nx > 1 else q0
+                        qp = 0.5 * (np.float64(qy[i, j]) + np.float64(qy[i + 1, j]))
+                        if mode == BC_LEVEL:
+                            q = _face_q(q0, q0, qd, qp, np.float64(bcw_val[i]), etac, zc, zc, nc,
+                                        dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                        else:
+                            s = np.float64(bcw_val[i]) * dx
+                            q = _face_q(q0, q0, qd, qp, etac - s, etac, zc - s, zc, nc,
+                                        dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                            if q > 0.0:
+                                q = 0.0
+                    qxn[i, j] = q
+                else:
+                    ca = cls[i, j - 1]
+                    if wall or ptab[ca, P_WALL] > 0.0:
+                        qxn[i, j] = 0.0
+                    else:
+                        za = np.float64(z[i, j - 1])
+                        etaa = za + np.float64(h[i, j - 1])
+                        qp = 0.25 * (np.float64(qy[i, j - 1]) + np.float64(qy[i, j])
+                                     + np.float64(qy[i + 1, j - 1]) + np.float64(qy[i + 1, j]))
+                        qu = np.float64(qx[i, j - 1])
+                        qd = np.float64(qx[i, j + 1])
+                        nf = 0.5 * (ptab[ca, P_N] + nc)
+                        qxn[i, j] = _face_q(q0, qu, qd, qp, etaa, etac, za, zc, nf,
+                                            dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                # ---- east boundary face qx[i, nx]
+                if j == nx - 1:
+                    q0 = np.float64(qx[i, nx])
+                    q = 0.0
+                    mode = bce_mode[i]
+                    if not wall and mode != BC_CLOSED:
+                        qu = np.float64(qx[i, nx - 1]) if nx > 1 else q0
+                        qp = 0.5 * (np.float64(qy[i, j]) + np.float64(qy[i + 1, j]))
+                        if mode == BC_LEVEL:
+                            q = _face_q(q0, qu, q0, qp, etac, np.float64(bce_val[i]), zc, zc, nc,
+                                        dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                        else:
+                            s = np.float64(bce_val[i]) * dx
+                            q = _face_q(q0, qu, q0, qp, etac, etac - s, zc, zc - s, nc,
+                                        dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                            if q < 0.0:
+                                q = 0.0
+                    qxn[i, nx] = q
+                # ---- north face qy[i, j]
+                q0 = np.float64(qy[i, j])
+                if i == 0:
+                    q = 0.0
+                    mode = bcn_mode[j]
+                    if not wall and mode != BC_CLOSED:
+                        qd = np.float64(qy[1, j]) if ny > 1 else q0
+                        qp = 0.5 * (np.float64(qx[i, j]) + np.float64(qx[i, j + 1]))
+                        if mode == BC_LEVEL:
+                            q = _face_q(q0, q0, qd, qp, np.float64(bcn_val[j]), etac, zc, zc, nc,
+                                        dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                        else:
+                            s = np.float64(bcn_val[j]) * dx
+                            q = _face_q(q0, q0, qd, qp, etac - s, etac, zc - s, zc, nc,
+                                        dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                            if q > 0.0:
+                                q = 0.0
+                    qyn[i, j] = q
+                else:
+                    ca = cls[i - 1, j]
+                    if wall or ptab[ca, P_WALL] > 0.0:
+                        qyn[i, j] = 0.0
+                    else:
+                        za = np.float64(z[i - 1, j])
+                        etaa = za + np.float64(h[i - 1, j])
+                        qp = 0.25 * (np.float64(qx[i - 1, j]) + np.float64(qx[i - 1, j + 1])
+                                     + np.float64(qx[i, j]) + np.float64(qx[i, j + 1]))
+                        qu = np.float64(qy[i - 1, j])
+                        qd = np.float64(qy[i + 1, j])
+                        nf = 0.5 * (ptab[ca, P_N] + nc)
+                        qyn[i, j] = _face_q(q0, qu, qd, qp, etaa, etac, za, zc, nf,
+                                            dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                # ---- south boundary face qy[ny, j]
+                if i == ny - 1:
+                    q0 = np.float64(qy[ny, j])
+                    q = 0.0
+                    mode = bcs_mode[j]
+                    if not wall and mode != BC_CLOSED:
+                        qu = np.float64(qy[ny - 1, j]) if ny > 1 else q0
+                        qp = 0.5 * (np.float64(qx[i, j]) + np.float64(qx[i, j + 1]))
+                        if mode == BC_LEVEL:
+                            q = _face_q(q0, qu, q0, qp, etac, np.float64(bcs_val[j]), zc, zc, nc,
+                                        dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                        else:
+                            s = np.float64(bcs_val[j]) * dx
+                            q = _face_q(q0, qu, q0, qp, etac, etac - s, zc, zc - s, nc,
+                                        dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                            if q < 0.0:
+                                q = 0.0
+                    qyn[ny, j] = q
+
+
+@njit(cache=True, parallel=True)
+def outflow_factor(h, qxn, qyn, fac, active, tr, tc, r0, r1, b0, b1, dt, dx):
+    """Positivity pass: ``fac = min(1, h / outgoing depth)`` per cell [1].
+
+    A cell's outgoing fluxes are later multiplied by its factor, so that no cell
+    sends more water than it holds; incoming fluxes are not counted as available.
+    """
+    ny, nx = h.shape
+    k = dt / dx
+    for i in prange(r0, r1):
+        ti = i // tr
+        for b in range(b0, b1):
+            if active[ti, b] == 0:
+                continue
+            jend = min((b + 1) * tc, nx)
+            for j in range(b * tc, jend):
+                out = (max(np.float64(qxn[i, j + 1]), 0.0) + max(-np.float64(qxn[i, j]), 0.0)
+                       + max(np.float64(qyn[i + 1, j]), 0.0) + max(-np.float64(qyn[i, j]), 0.0)) * k
+                hc = np.float64(h[i, j])
+                if out > hc:
+                    fac[i, j] = hc / out
+                else:
+                    fac[i, j] = 1.0
+
+
+@njit(cache=True, parallel=True)
+def continuity(h, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
+               max_depth, max_speed, max_hazard, arrival,
+               ledger, rowmax, active, tr, tc, r0, r1, b0, b1,
+               dt, dx, rain_rate, use_rain_field, t_end, arrival_depth, speed_depth,
+               d_mid, d_high, v_high):
+    """Continuity pass, fused with losses and the maximum/arrival trackers.
+
+    ``h += dt/dx * (in - out) + rain * dt - losses`` with outgoing fluxes scaled by the
+    donor cell's factor; the scaled discharges are stored back in ``qx``, ``qy`` (the
+    state of the next step). Losses: the remaining initial loss [m] first, then the
+    constant infiltration rate, then the drainage capacity, each limited by the water
+    present. Rain [m s-1] is ``rain_rate`` times ``rain_field`` when ``use_rain_field``,
+    else ``rain_rate`` on every non-building cell.
+
+    Per ``(row, block)``: ``ledger[i, b, L_*]`` volumes [m3] and ``rowmax[i, b]`` the
+    largest depth [m] (0 when dry or inactive).
+    """
+    ny, nx = h.shape
+    k = dt / dx
+    area = dx * dx
+    for i in prange(r0, r1):
+        ti = i // tr
+        for b in range(b0, b1):
+            for m in range(ledger.shape[2]):
+                ledger[i, b, m] = 0.0
+            rowmax[i, b] = 0.0
+            if active[ti, b] == 0:
+                continue
+            v_rain = 0.0
+            v_inf = 0.0
+            v_ini = 0.0
+            v_drn = 0.0
+            v_bin = 0.0
+            v_bout = 0.0
+            v_clamp = 0.0
+            hmx = 0.0
+            jend = min((b + 1) * tc, nx)
+            for j in range(b * tc, jend):
+                c = cls[i, j]
+                # west face: donor is the west cell when q > 0
+                q = np.float64(qxn[i, j])
+                if q > 0.0:
+                    qw = q if j == 0 else q * np.float64(fac[i, j - 1])
+                else:
+                    qw = q * np.float64(fac[i, j])
+                # east face
+                q = np.float64(qxn[i, j + 1])
+                if q > 0.0:
+                    qe = q * np.float64(fac[i, j])
+                else:
+                    qe = q if j == nx - 1 else q * np.float64(fac[i, j + 1])
+                # north face
+                q = np.float64(qyn[i, j])
+                if q > 0.0:
+                    qn = q if i == 0 else q * np.float64(fac[i - 1, j])
+                else:
+                    qn = q * np.float64(fac[i, j])
+                # south face
+                q = np.float64(qyn[i + 1, j])
+                if q > 0.0:
+                    qs = q * np.float64(fac[i, j])
+                else:
+                    qs = q if i == ny - 1 else q * np.float64(fac[i + 1, j])
+                qx[i, j] = qw
+                qy[i, j] = qn
+                if j == nx - 1:
+                    qx[i, nx] = qe
+                    v = -qe * dt * dx
+                    if v > 0.0:
+                        v_bin += v
+                    else:
+                        v_bout -= v
+                if i == ny - 1:
+                    qy[ny, j] = qs
+                    v = -qs * dt * dx
+                    if v > 0.0:
+                        v_bin += v
+                    else:
+                        v_bout -= v
+                if j == 0:
+                    v = qw * dt * dx
+                    if v > 0.0:
+                        v_bin += v
+                    else:
+                        v_bout -= v
+                if i == 0:
+                    v = qn * dt * dx
+                    if v > 0.0:
+                        v_bin += v
+                    else:
+                        v_bout -= v
+                hn = np.float64(h[i, j]) + (qw - qe + qn - qs) * k
+                # rain
+                if ptab[c, P_WALL] == 0.0:
+                    if use_rain_field:
+                        r = rain_rate * np.float64(rain_field[i, j]) * dt
+                    else:
+                        r = rain_rate * dt
+                    hn += r
+                    v_rain += r * area
+                # losses, each limited by the water present
+                if hn > 0.0:
+                    il = np.float64(initial_loss[i, j])
+                    if il > 0.0:
+                        take = min(il, hn)
+                        initial_loss[i, j] = il - take
+                        hn -= take
+                        v_ini += take * area
+                    take = min(ptab[c, P_INFIL] * dt, hn)
+                    hn -= take
+                    v_inf += take * area
+                    take = min(ptab[c, P_DRAIN] * dt, hn)
+                    hn -= take
+                    v_drn += take * area
+                elif hn < 0.0:
+                    v_clamp += -hn * area
+                    hn = 0.0
+                hf = np.float32(hn)
+                h[i, j] = hf
+                hn = np.float64(hf)
+                if hn > hmx:
+                    hmx = hn
+                # trackers
+                if hn > 0.0:
+                    if hf > max_depth[i, j]:
+                        max_depth[i, j] = hf
+                    if hn > arrival_depth and math.isnan(arrival[i, j]):
+                        arrival[i, j] = t_end
+                    spd = 0.0
+                    if hn >= speed_depth:
+                        inv2h = 0.5 / hn
+                        u = (qw + qe) * inv2h
+                        v = (qn + qs) * inv2h
+                        spd = math.sqrt(u * u + v * v)
+                        if spd > max_speed[i, j]:
+                            max_speed[i, j] = spd
+                    df = 0.0
+                    if hn > d_high or spd > v_high:
+                        df = ptab[c, P_DF_HIGH]
+                    elif hn > d_mid:
+                        df = ptab[c, P_DF_MID]
+                    hr = hn * (spd + 0.5) + df
+                    if hr > max_hazard[i, j]:
+                        max_hazard[i, j] = hr
+            ledger[i, b, L_RAIN] = v_rain
+            ledger[i, b, L_INFIL] = v_inf
+            ledger[i, b, L_INITIAL] = v_ini
+            ledger[i, b, L_DRAIN] = v_drn
+            ledger[i, b, L_BND_IN] = v_bin
+            ledger[i, b, L_BND_OUT] = v_bout
+            ledger[i, b, L_CLAMP] = v_clamp
+            rowmax[i, b] = hmx
+
+
+@njit(cache=True)
+def add_sources(h, idx, depth):
+    """Add ``depth[k]`` [m] to cell ``idx[k]`` (flat index), serially; return the volume actually added [m x cells].
+
+    Used for point and line inflows and for roof rain routed to street cells. The
+    returned sum is of the float32 increments really stored, so the ledger books
+    what the state received.
+    """
+    hflat = h.reshape(-1)
+    total = 0.0
+    for k in range(idx.shape[0]):
+        c = idx[k]
+        old = hflat[c]
+        new = np.float32(np.float64(old) + depth[k])
+        hflat[c] = new
+        total += np.float64(new) - np.float64(old)
+    return total
+
+
+@njit(cache=True)
+def hold_levels(h, z, idx, level):
+    """Set cells ``idx`` to the water level ``level[k]`` [m]: ``h = max(level - z, 0)``; return the net volume added [m x cells]."""
+    hflat = h.reshape(-1)
+    zflat = z.reshape(-1)
+    total = 0.0
+    for k in range(idx.shape[0]):
+        c = idx[k]
+        old = hflat[c]
+        new = np.float32(max(np.float64(level[k]) - np.float64(zflat[c]), 0.0))
+        hflat[c] = new
+        total += np.float64(new) - np.float64(old)
+    return total
+
+
+@njit(cache=True)
+def tile_activity(rowmax, tr, always, act_prev, act):
+    """Active tiles for the next step: tiles holding water or sources (``always``) and their 8 neighbours.
+
+    ``rowmax[i, b]`` > 0 marks block ``b`` of row ``i`` as wet. Water moves at most one
+    cell per step, so a dry tile whose neighbours are dry and source-free would compute
+    exactly zero fluxes: skipping it changes no bit of the result. Returns the number of
+    tiles that went from active to inactive (their faces must then be zeroed).
+    """
+    ny, nb = rowmax.shape
+    nty, ntx = act.shape
+    wet = np.zeros((nty, ntx), np.uint8)
+    for ti in range(nty):
+        for tj in range(ntx):
+            wet[ti, tj] = always[ti, tj]
+    for i in range(ny):
+        ti = i // tr
+        for b in range(nb):
+            if rowmax[i, b] > 0.0:
+                wet[ti, b] = 1
+    off = 0
+    for ti in range(nty):
+        for tj in range(ntx):
+            a = 0
+            for di in range(-1, 2):
+                for dj in range(-1, 2):
+                    u = ti + di
+                    v = tj + dj
+                    if 0 <= u < nty and 0 <= v < ntx and wet[u, v] != 0:
+                        a = 1
+            act[ti, tj] = a
+            if act_prev[ti, tj] != 0 and a == 0:
+                off += 1
+    return off
+
+
+@njit(cache=True)
+def zero_faces(qx, qy, qxn, qyn, act_prev, act, tr, tc):
+    """Zero the faces owned by tiles that have just gone inactive (they are dry with dry neighbours)."""
+    ny = qx.shape[0]
+    nx = qy.shape[1]
+    nty, ntx = act.shape
+    for ti in range(nty):
+        for tj in range(ntx):
+            if act_prev[ti, tj] != 0 and act[ti, tj] == 0:
+                for i in range(ti * tr, min((ti + 1) * tr, ny)):
+                    for j in range(tj * tc, min((tj + 1) * tc, nx)):
+                        qx[i, j] = 0.0
+                        qxn[i, j] = 0.0
+                        qy[i, j] = 0.0
+                        qyn[i, j] = 0.0
+                        if j == nx - 1:
+                            qx[i, nx] = 0.0
+                            qxn[i, nx] = 0.0
+                        if i == ny - 1:
+                            qy[ny, j] = 0.0
+                            qyn[ny, j] = 0.0
+
+
+@njit(cache=True)
+def _series_at(ts, vs, t, step):
+    """Value of a time series at ``t``: zero outside ``[ts[0], ts[-1]]``; a step series is
+    zero from its last time on (the last time ends it); a linear one interpolates."""
+    n = ts.shape[0]
+    if n == 0 or t < ts[0] or t > ts[n - 1]:
+        return 0.0
+    if step:
+        if t >= ts[n - 1]:
+            return 0.0
+        k = np.searchsorted(ts, t, side="right") - 1
+        return vs[k]
+    k = np.searchsorted(ts, t, side="right") - 1
+    if k >= n - 1:
+        return vs[n - 1]
+    w = (t - ts[k]) / (ts[k + 1] - ts[k])
+    return vs[k] + w * (vs[k + 1] - vs[k])
+
+
+# ledger terms accumulated by `advance` (order of simulation.flood.model.LEDGER_TERMS)
+T_RAIN = 0
+T_INFLOW = 1
+T_BND_IN = 2
+T_HELD = 3
+T_CLAMP = 4
+T_BND_OUT = 5
+T_INFIL = 6
+T_INITIAL = 7
+T_DRAIN = 8
+T_ROOF = 9
+T_NTERMS = 10
+
+
+@njit(cache=True)
+def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed, alpha, dx, g, theta, h_min,
+            froude_max, arrival_depth, speed_depth, d_mid, d_high, v_high, tr, tc):
+    """Time steps from ``t`` until ``t_stop`` (or ``max_steps``): the whole loop in compiled code.
+
+    ``st`` = (h, z, cls, ptab, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth,
+    max_speed, max_hazard, arrival, ledger_rows, rowmax, act, act_prev, base_always,
+    rain_tiles, tile_cells); ``bc`` = (mode, value) arrays of the west, east, north and
+    south edges; ``fo`` = forcing arrays (see :meth:`simulation.flood.model.FloodModel._pack`).
+    Volumes are added to ``ledger[T_*]`` [m3].
+
+    Returns ``(t, steps, hmax, cell_updates, status, info)``: status 0 = reached
+    ``t_stop`` or ``max_steps``; 1 = unstable (``info`` = the depth reached); 2 = the
+    fixed time step breaks the CFL condition (``info`` = the CFL limit).
+    """
+    (h, z, cls, ptab, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth, max_speed, max_hazard,
+     arrival, ledger_rows, rowmax, act, act_prev, base_always, rain_tiles, tile_cells) = st
+    bcw_mode, bcw_val, bce_mode, bce_val, bcn_mode, bcn_val, bcs_mode, bcs_val = bc
+    (bps, rain_t, rain_v, use_rain_field, ring_cells, ring_weight, roof_unrouted,
+     inf_cells, inf_coff, inf_t, inf_v, inf_soff,
+     held_cells, held_base, held_coff, held_t, held_v, held_soff,
+     el_edge, el_face, el_base, el_foff, el_t, el_v, el_soff) = fo
+    ny, nx = h.shape
+    nb = rowmax.shape[1]
+    area = dx * dx
+    hflat = h.reshape(-1)
+    zflat = z.reshape(-1)
+    steps = 0
+    cell_updates = 0.0
+    n_inf = inf_coff.shape[0] - 1
+    n_held = held_coff.shape[0] - 1
+    n_el = el_foff.shape[0] - 1
+    always = np.empty_like(base_always)
+    while t < t_stop and steps < max_steps:
+        # -- boundary depths at t, for the CFL condition
+        hb = 0.0
+        for k in range(n_el):
+            lev = _series_at(el_t[el_soff[k]:el_soff[k + 1]], el_v[el_soff[k]:el_soff[k + 1]], t, False)
+            e = el_edge[k]
+            for m in range(el_foff[k], el_foff[k + 1]):
+                f = el_face[m]
+                if e == 0:
+                    zc = z[f, 0]
+                elif e == 1:
+                    zc = z[f, nx - 1]
+                elif e == 2:
+                    zc = z[0, f]
+                else:
+                    zc = z[ny - 1, f]
+                d = el_base[m] + lev - zc
+                if d > hb:
+                    hb = d
+        for k in range(n_held):
+            lev = _series_at(held_t[held_soff[k]:held_soff[k + 1]], held_v[held_soff[k]:held_soff[k + 1]], t, False)
+            for m in range(held_coff[k], held_coff[k + 1]):
+                d = held_base[m] + lev - zflat[held_cells[m]]
+                if d > hb:
+                    hb = d
+        hm = max(hmax, hb)
+        dt_cfl = alpha * dx / math.sqrt(g * hm) if hm > 0.0 else dt_max
+        if dt_fixed > 0.0:
+            if dt_fixed > dt_cfl * (1.0 + 1e-9):
+                return t, steps, hm, cell_updates, 2, dt_cfl
+            dt = dt_fixed
+        else:
+            dt = min(dt_cfl, dt_max)
+        kb = np.searchsorted(bps, t, side="right")
+        t_next = bps[kb] if kb < bps.shape[0] else np.inf
+        t_end = min(t + dt, t_stop, t_next)
+        if t_end - t < 1e-9 * max(1.0, t):
+            t_end = min(t_stop, t_next)
+        dt = t_end - t
+        tm = t + 0.5 * dt
+        # -- sources at the start of the step: inflows, held cells, routed roof rain
+        for k in range(n_inf):
+            q = _series_at(inf_t[inf_soff[k]:inf_soff[k + 1]], inf_v[inf_soff[k]:inf_soff[k + 1]], tm, False)
+            if q > 0.0:
+                nc = inf_coff[k + 1] - inf_coff[k]
+                dd = q * dt / (nc * area)
+                for m in range(inf_coff[k], inf_coff[k + 1]):
+                    c = inf_cells[m]
+                    hflat[c] = np.float32(np.float64(hflat[c]) + dd)
+                ledger[T_INFLOW] += q * dt
+        for k in range(n_held):
+            lev = _series_at(held_t[held_soff[k]:held_soff[k + 1]], held_v[held_soff[k]:held_soff[k + 1]], tm, False)
+            vol = 0.0
+            for m in range(held_coff[k], held_coff[k + 1]):
+                c = held_cells[m]
+                old = np.float64(hflat[c])
+                new = np.float32(max(held_base[m] + lev - np.float64(zflat[c]), 0.0))
+                hflat[c] = new
+                vol += np.float64(new) - old
+            ledger[T_HELD] += vol * area
+        rate = _series_at(rain_t, rain_v, t, True)
+        for a in range(always.shape[0]):
+            for b in range(always.shape[1]):
+                always[a, b] = base_always[a, b]
+                if rate > 0.0 and rain_tiles[a, b] != 0:
+                    always[a, b] = 1
+        if rate > 0.0:
+            vol = 0.0
+            for m in range(ring_cells.shape[0]):
+                c = ring_cells[m]
+                dd = ring_weight[m] * rate * dt
+                hflat[c] = np.float32(np.float64(hflat[c]) + dd)
+                vol += dd
+            ledger[T_RAIN] += vol * area
+            v = rate * roof_unrouted[0] * dt * area
+            ledger[T_RAIN] += v
+            ledger[T_ROOF] += v
+        # -- ghost levels on edges, at mid-step
+        for k in range(n_el):
+            lev = _series_at(el_t[el_soff[k]:el_soff[k + 1]], el_v[el_soff[k]:el_soff[k + 1]], tm, False)
+            e = el_edge[k]
+            for m in range(el_foff[k], el_foff[k + 1]):
+                f = el_face[m]
+                val = np.float32(el_base[m] + lev)
+                if e == 0:
+                    bcw_val[f] = val
+                elif e == 1:
+                    bce_val[f] = val
+                elif e == 2:
+                    bcn_val[f] = val
+                else:
+                    bcs_val[f] = val
+        # -- active tiles
+        for a in range(act.shape[0]):
+            for b in range(act.shape[1]):
+                act_prev[a, b] = act[a, b]
+        off = tile_activity(rowmax, tr, always, act_prev, act)
+        if off > 0:
+            zero_faces(qx, qy, qxn, qyn, act_prev, act, tr, tc)
+        n_active = 0.0
+        for a in range(act.shape[0]):
+            for b in range(act.shape[1]):
+                if act[a, b] != 0:
+                    n_active += tile_cells[a, b]
+        # -- the three passes
+        momentum(h, z, cls, ptab, qx, qy, qxn, qyn, bcw_mode, bcw_val, bce_mode, bce_val, bcn_mode, bcn_val,
+                 bcs_mode, bcs_val, act, tr, tc, 0, ny, 0, nb,
+                 dt=dt, dx=dx, g=g, theta=theta, h_min=h_min, froude_max=froude_max)
+        outflow_factor(h, qxn, qyn, fac, act, tr, tc, 0, ny, 0, nb, dt=dt, dx=dx)
+        continuity(h, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_field, max_depth, max_speed,
+                   max_hazard, arrival, ledger_rows, rowmax, act, tr, tc, 0, ny, 0, nb,
+                   dt=dt, dx=dx, rain_rate=rate, use_rain_field=use_rain_field, t_end=t_end,
+                   arrival_depth=arrival_depth, speed_depth=speed_depth, d_mid=d_mid, d_high=d_high,
+                   v_high=v_high)
+        # -- ordered reduction of the per-(row, block) sums
+        hmax = 0.0
+        for i in range(ny):
+            for b in range(nb):
+                if rowmax[i, b] > hmax:
+                    hmax = rowmax[i, b]
+                if act[i // tr, b] != 0:
+                    ledger[T_RAIN] += ledger_rows[i, b, L_RAIN]
+                    ledger[T_INFIL] += ledger_rows[i, b, L_INFIL]
+                    ledger[T_INITIAL] += ledger_rows[i, b, L_INITIAL]
+                    ledger[T_DRAIN] += ledger_rows[i, b, L_DRAIN]
+                    ledger[T_BND_IN] += ledger_rows[i, b, L_BND_IN]
+                    ledger[T_BND_OUT] += ledger_rows[i, b, L_BND_OUT]
+                    ledger[T_CLAMP] += ledger_rows[i, b, L_CLAMP]
+        steps += 1
+        cell_updates += n_active
+        t = t_end
+        if not (hmax < 1e4):
+            return t, steps, hmax, cell_updates, 1, hmax
+    return t, steps, hmax, cell_updates, 0, 0.0
+
+
+@njit(cache=True, parallel=True)
+def storage(h):
+    """Per-row water volume [m x cells] (float64), to be summed in row order."""
+    ny, nx = h.shape
+    out = np.zeros(ny, np.float64)
+    for i in prange(ny):
+        s = 0.0
+        for j in range(nx):
+            s += np.float64(h[i, j])
+        out[i] = s
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# static screening: priority-flood (Barnes et al. 2014), bathtub, fill-spill-merge
+# --------------------------------------------------------------------------------------
+
+@njit(cache=True)
+def _heap_push(hk, hi, n, key, idx):
+    """Push onto a binary min-heap stored in ``hk`` (keys) and ``hi`` (cell ids); ties by id (deterministic)."""
+    k = n
+    hk[k] = key
+    hi[k] = idx
+    while k > 0:
+        p = (k - 1) >> 1
+        if hk[p] > hk[k] or (hk[p] == hk[k] and hi[p] > hi[k]):
+            tk = hk[p]
+            hk[p] = hk[k]
+            hk[k] = tk
+            ti = hi[p]
+            hi[p] = hi[k]
+            hi[k] = ti
+            k = p
+        else:
+            break
+    return n + 1
+
+
+@njit(cache=True)
+def _heap_pop(hk, hi, n):
+    """Pop the smallest (key, id); returns (key, id, new size)."""
+    key = hk[0]
+    idx = hi[0]
+    n -= 1
+    hk[0] = hk[n]
+    hi[0] = hi[n]
+    k = 0
+    while True:
+        l = 2 * k + 1
+        r = l + 1
+        s = k
+        if l < n and (hk[l] < hk[s] or (hk[l] == hk[s] and hi[l] < hi[s])):
+            s = l
+        if r < n and (hk[r] < hk[s] or (hk[r] == hk[s] and hi[r] < hi[s])):
+            s = r
+        if s == k:
+            break
+        tk = hk[s]
+        hk[s] = hk[k]
+        hk[k] = tk
+        ti = hi[s]
+        hi[s] = hi[k]
+        hi[k] = ti
+        k = s
+    return key, idx, n
+
+
+@njit(cache=True)
+def priority_flood(z, blocked, outlet):
+    """Depression filling by Priority-Flood (Barnes et al. 2014, Algorithm 2: heap + pit queue).
+
+    ``outlet`` cells seed the flood at their own elevation; every other reachable cell is
+    raised to the lowest level at which water could leave through an outlet along a
+    4-connected path. ``blocked`` cells (buildings) are neither filled nor crossed.
+    Cells that cannot reach an outlet are returned as NaN. float64 output.
+    """
+    ny, nx = z.shape
+    n = ny * nx
+    out = np.full((ny, nx), np.nan)
+    seen = np.zeros(n, np.uint8)
+    hk = np.empty(n, np.float64)
+    hi = np.empty(n, np.int64)
+    pit = np.empty(n, np.int64)
+    hs = 0
+    for i in range(ny):
+        for j in range(nx):
+            if outlet[i, j] and not blocked[i, j]:
+                c = i * nx + j
+                seen[c] = 1
+                out[i, j] = z[i, j]
+                hs = _heap_push(hk, hi, hs, np.float64(z[i, j]), c)
+    p0 = 0
+    p1 = 0
+    di = (-1, 1, 0, 0)
+    dj = (0, 0, -1, 1)
+    while hs > 0 or p1 > p0:
+        if p1 > p0:
+            c = pit[p0]
+            p0 += 1
+            if p0 == p1:
+                p0 = 0
+                p1 = 0
+        else:
+            _, c, hs = _heap_pop(hk, hi, hs)
+        i = c // nx
+        j = c - i * nx
+        lev = out[i, j]
+        for d in range(4):
+            u = i + di[d]
+            v = j + dj[d]
+            if u < 0 or u >= ny or v < 0 or v >= nx:
+                continue
+            cn = u * nx + v
+            if seen[cn] or blocked[u, v]:
+                continue
+            seen[cn] = 1
+            zn = np.float64(z[u, v])
+            if zn <= lev:
+                out[u, v] = lev
+                pit[p1] = cn
+                p1 += 1
+            else:
+                out[u, v] = zn
+                hs = _heap_push(hk, hi, hs, zn, cn)
+    return out
+
+
+@njit(cache=True)
+def bathtub(z, blocked, seed, level):
+    """Cells connected (4-neighbours) to a ``seed`` cell through cells whose ground is below ``level``.
+
+    Returns the water depth ``level - z`` [m] on those cells, 0 elsewhere (float32).
+    Seeds count only when their ground is below the level; ``blocked`` cells stop water.
+    """
+    ny, nx = z.shape
+    out = np.zeros((ny, nx), np.float32)
+    seen = np.zeros((ny, nx), np.uint8)
+    stack = np.empty(ny * nx, np.int64)
+    sp = 0
+    for i in range(ny):
+        for j in range(nx):
+            if seed[i, j] and not blocked[i, j] and z[i, j] < level:
+                seen[i, j] = 1
+                stack[sp] = i * nx + j
+                sp += 1
+    di = (-1, 1, 0, 0)
+    dj = (0, 0, -1, 1)
+    while sp > 0:
+        sp -= 1
+        c = stack[sp]
+        i = c // nx
+        j = c - i * nx
+        out[i, j] = level - z[i, j]
+        for d in range(4):
+            u = i + di[d]
+            v = j + dj[d]
+            if 0 <= u < ny and 0 <= v < nx and seen[u, v] == 0 and not blocked[u, v] and z[u, v] < level:
+                seen[u, v] = 1
+                stack[sp] = u * nx + v
+                sp += 1
+    return out
+
+
+@njit(cache=True)
+def _find(parent, a):
+    while parent[a] != a:
+        parent[a] = parent[parent[a]]
+        a = parent[a]
+    return a
+
+
+@njit(cache=True)
+def depression_tree(z, blocked, outlet):
+    """Depression hierarchy by a watershed-ordered priority flood (after Barnes et al. 2020).
+
+    Every local minimum (and, as one "ocean" basin, every ``outlet`` cell) seeds a
+    flood; cells are processed in order of their flooding level, so that when two
+    basins first touch, the current level is the spill elevation between them and they
+    merge into a parent node. Per node: ``spill`` (level of the merge into its parent),
+    ``cap`` (volume below ``spill`` in its basins [m x cells]), ``parent``, ``entry``
+    (the leaf where its overflow lands in its sibling), ``ocean`` (contains an outlet).
+
+    Returns ``(label, nleaves, parent, sibling, spill, cap, entry, ocean)``: ``label``
+    is the leaf basin of every cell (-1 for blocked cells); nodes ``0..nleaves-1`` are
+    leaves, later ones merges (a parent always has a larger id than its children); a
+    root has ``parent == -1``.
+    """
+    ny, nx = z.shape
+    n = ny * nx
+    label = np.full(n, -1, np.int64)
+    level = np.empty(n, np.float64)
+    done = np.zeros(n, np.uint8)
+    hk = np.empty(n, np.float64)
+    hi = np.empty(n, np.int64)
+    hs = 0
+    di = (-1, 1, 0, 0)
+    dj = (0, 0, -1, 1)
+    # leaves: one "ocean" (id 0) if any outlet, then every local minimum cell
+    maxnodes = 2 * n + 2
+    parent = np.full(maxnodes, -1, np.int64)
+    sib = np.full(maxnodes, -1, np.int64)
+    spill = np.full(maxnodes, np.inf)
+    cap = np.full(maxnodes, np.inf)
+    entry = np.full(maxnodes, -1, np.int64)
+    ocean = np.zeros(maxnodes, np.uint8)
+    count = np.zeros(maxnodes, np.float64)
+    sumz = np.zeros(maxnodes, np.float64)
+    uf = np.arange(maxnodes)  # union-find over nodes -> representative node
+    top = np.arange(maxnodes)  # representative -> current top node of its component
+    nnodes = 0
+    has_ocean = False
+    for i in range(ny):
+        for j in range(nx):
+            if outlet[i, j] and not blocked[i, j]:
+                has_ocean = True
+    if has_ocean:
+        ocean[0] = 1
+        nnodes = 1
+    for i in range(ny):
+        for j in range(nx):
+            if blocked[i, j]:
+                continue
+            c = i * nx + j
+            if outlet[i, j]:
+                label[c] = 0
+                level[c] = z[i, j]
+                hs = _heap_push(hk, hi, hs, np.float64(z[i, j]), c)
+                continue
+            zc = z[i, j]
+            is_min = True
+            for d in range(4):
+                u = i + di[d]
+                v = j + dj[d]
+                if 0 <= u < ny and 0 <= v < nx and not blocked[u, v] and z[u, v] < zc:
+                    is_min = False
+                    break
+            if is_min:
+                label[c] = nnodes
+                nnodes += 1
+                level[c] = zc
+                hs = _heap_push(hk, hi, hs, np.float64(zc), c)
+    nleaves = nnodes
+    while hs > 0:
+        lev, c, hs = _heap_pop(hk, hi, hs)
+        if done[c]:
+            continue
+        done[c] = 1
+        i = c // nx
+        j = c - i * nx
+        rc = _find(uf, label[c])
+        count[rc] += 1.0
+        sumz[rc] += np.float64(z[i, j])
+        for d in range(4):
+            u = i + di[d]
+            v = j + dj[d]
+            if u < 0 or u >= ny or v < 0 or v >= nx or blocked[u, v]:
+                continue
+            cn = u * nx + v
+            if label[cn] < 0:
+                label[cn] = label[c]
+                lv = max(np.float64(z[u, v]), lev)
+                level[cn] = lv
+                hs = _heap_push(hk, hi, hs, lv, cn)
+            elif done[cn]:
+                ra = _find(uf, label[c])
+                rb = _find(uf, label[cn])
+                if ra != rb:
+                    # merge the two components at the current level
+                    na = top[ra]
+                    nb_ = top[rb]
+                    m = nnodes
+                    nnodes += 1
+                    parent[na] = m
+                    parent[nb_] = m
+                    sib[na] = nb_
+                    sib[nb_] = na
+                    spill[na] = lev
+                    spill[nb_] = lev
+                    cap[na] = np.inf if ocean[na] else count[ra] * lev - sumz[ra]
+                    cap[nb_] = np.inf if ocean[nb_] else count[rb] * lev - sumz[rb]
+                    # overflow of a lands in the leaf of the cell across the saddle
+                    entry[na] = label[cn]
+                    entry[nb_] = label[c]
+                    ocean[m] = ocean[na] | ocean[nb_]
+                    uf[rb] = ra
+                    count[ra] += count[rb]
+                    sumz[ra] += sumz[rb]
+                    top[ra] = m
+    return (label.reshape(ny, nx), nleaves, parent[:nnodes].copy(), sib[:nnodes].copy(), spill[:nnodes].copy(),
+            cap[:nnodes].copy(), entry[:nnodes].copy(), ocean[:nnodes].copy())
+
+
+@njit(cache=True)
+def pour(parent, sibling, cap, entry, ocean, water, leaf_water):
+    """Distribute water over the depression tree (fill-spill-merge).
+
+    ``leaf_water[k]`` [m x cells] enters leaf ``k``. A node that is full overflows into
+    its sibling through the saddle (landing in leaf ``entry``) unless the sibling is
+    full too, in which case the two form one lake in their parent. Ocean nodes absorb
+    everything. Fills ``water[node]`` (the water held in each node's basins) and returns
+    the volume lost to the ocean.
+    """
+    nn = parent.shape[0]
+    lost = 0.0
+    for leaf in range(leaf_water.shape[0]):
+        v = leaf_water[leaf]
+        node = leaf
+        guard = 0
+        while v > 0.0:
+            guard += 1
+            if guard > 4 * nn + 16:
+                break
+            if ocean[node]:
+                lost += v
+                # book it on the path to the root so that totals stay consistent
+                a = node
+                while a >= 0:
+                    water[a] += v
+                    a = parent[a]
+                v = 0.0
+                break
+            room = cap[node] - water[node]
+            if room > 0.0:
+                take = v if v < room else room
+                a = node
+                while a >= 0:
+                    water[a] += take
+                    a = parent[a]
+                v -= take
+                if v <= 0.0:
+                    break
+            p = parent[node]
+            if p < 0:
+                # a root that is not an ocean: cap is infinite, so this is unreachable
+                break
+            sib = sibling[node]
+            if ocean[sib] or water[sib] < cap[sib]:
+                node = entry[node]
+            else:
+                node = p
+    return lost
+
+
+@njit(cache=True)
+def lake_levels(z, label, nleaves, parent, spill, cap, ocean, water):
+    """Water-surface level of every cell after :func:`pour` (NaN where no lake stands).
+
+    A node is *full* when it holds its capacity (its surface is at its spill level); a
+    *lake* is a node that is not full but holds water, whose children are both full
+    (or a leaf): its level ``L`` solves ``sum over its cells with z < L of (L - z) =
+    water``. A cell takes the level of its topmost full-or-lake ancestor.
+    """
+    ny, nx = z.shape
+    nn = parent.shape[0]
+    full = np.zeros(nn, np.uint8)
+    for k in range(nn):
+        if not ocean[k] and water[k] >= cap[k] - 1e-9 * max(cap[k], 1.0):
+            full[k] = 1
+    nfull_children = np.zeros(nn, np.int64)
+    for k in range(nn):
+        p = parent[k]
+        if p >= 0 and full[k]:
+            nfull_children[p] += 1
+    owner = np.full(nn, -1, np.int64)
+    for k in range(nn - 1, -1, -1):
+        p = parent[k]
+        if p >= 0 and owner[p] >= 0:
+            owner[k] = owner[p]
+            continue
+        if ocean[k] or water[k] <= 0.0:
+            continue
+        if full[k] or k < nleaves or nfull_children[k] == 2:
+            owner[k] = k
+    # group the cells of lakes that are not full, then solve their levels
+    lev = np.full(nn, np.nan)
+    for k in range(nn):
+        if owner[k] == k and full[k]:
+            lev[k] = spill[k]
+    ncell = np.zeros(nn + 1, np.int64)
+    for i in range(ny):
+        for j in range(nx):
+            lb = label[i, j]
+            if lb >= 0:
+                o = owner[lb]
+                if o >= 0 and not full[o]:
+                    ncell[o + 1] += 1
+    for k in range(nn):
+        ncell[k + 1] += ncell[k]
+    fillp = ncell[:-1].copy()
+    zs = np.empty(ncell[nn], np.float64)
+    for i in range(ny):
+        for j in range(nx):
+            lb = label[i, j]
+            if lb >= 0:
+                o = owner[lb]
+                if o >= 0 and not full[o]:
+                    zs[fillp[o]] = z[i, j]
+                    fillp[o] += 1
+    for k in range(nn):
+        if owner[k] != k or full[k]:
+            continue
+        seg = np.sort(zs[ncell[k]:ncell[k + 1]])
+        w = water[k]
+        s = 0.0
+        L = seg[0] if seg.shape[0] > 0 else np.nan
+        for m in range(seg.shape[0]):
+            s += seg[m]
+            nxt = seg[m + 1] if m + 1 < seg.shape[0] else np.inf
+            # with the m+1 lowest cells under water the level is (w + s) / (m+1)
+            cand = (w + s) / (m + 1)
+            if cand <= nxt:
+                L = cand
+                break
+        lev[k] = L
+    out = np.full((ny, nx), np.nan)
+    for i in range(ny):
+        for j in range(nx):
+            lb = label[i, j]
+            if lb >= 0:
+                o = owner[lb]
+                if o >= 0 and lev[o] > z[i, j]:
+                    out[i, j] = lev[o]
+    return out

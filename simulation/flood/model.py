@@ -703,6 +703,8 @@ class FloodModel(Model):
             self._pack()
             self._max_threads = numba.get_num_threads()
         while self.t < t_stop - 1e-9:
+            if self._stop is not None and self._stop.flag:
+                return False
             if self.use_rain_field:
                 self._update_rain_frame(self.t)
                 # stop at the next frame change so that the raster is refreshed in time

@@ -1,0 +1,106 @@
+"""Exposure: hazard rating and classes, building edge rings, residents, roads, counts."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import LineString, box
+
+from simulation.flood.exposure import (
+    PERSONS_PER_DWELLING,
+    building_edge_cells,
+    building_exposure,
+    exposure_summary,
+    flooded_road_length,
+    hazard_class,
+    hazard_rating,
+    residents_estimate,
+)
+from twin import Grid, Twin
+from twin.rasterize import rasterize_buildings
+
+
+def small_town():
+    grid = Grid(xmin=0.0, ymax=40.0, nrows=40, ncols=60, cell_size=1.0)
+    tw = Twin.empty(grid)
+    b = gpd.GeoDataFrame({
+        "id": [1, 2, 3, 4],
+        "height": [6.0, 9.0, 12.0, 3.0],
+        "floors": [2, 0, 0, 1],
+        "use": ["housing", "housing", "school", "care_home"],
+        "dwellings": [3, 0, 0, 0],
+        "geometry": [box(5, 30, 15, 35), box(20, 30, 30, 36), box(40, 10, 50, 20), box(5, 5, 9, 9)],
+    }, crs=grid.crs)
+    tw.set_table("buildings", b)
+    bid, bh = rasterize_buildings(grid, tw.buildings)
+    tw.set_layer("building_id", bid)
+    tw.set_layer("building_height", bh)
+    roads = gpd.GeoDataFrame({"id": [10, 11], "geometry": [LineString([(0, 25), (60, 25)]),
+                                                            LineString([(35, 0), (35, 40)])]}, crs=grid.crs)
+    tw.set_table("roads", roads)
+    return tw
+
+
+def test_hazard_rating_fd2320():
+    # d (v + 0.5) + DF: 0.2 m at 1 m/s -> 0.3 (DF 0); 0.5 m at 1 m/s -> 0.75 + 1 (urban DF 1); 1 m at 3 m/s -> 3.5 + 1
+    hr = hazard_rating([0.2, 0.5, 1.0, 0.0], [1.0, 1.0, 3.0, 5.0])
+    np.testing.assert_allclose(hr, [0.3, 1.75, 4.5, 0.0])
+    np.testing.assert_allclose(hazard_rating([0.5], [0.0], df_mid=0.0, df_high=0.5), [0.25])
+    codes, labels = hazard_class([0.0, 0.5, 0.75, 1.0, 1.25, 1.9, 2.0, 7.0])
+    assert codes.tolist() == [-1, 0, 1, 1, 2, 2, 3, 3]
+    assert labels[1] == "low" and labels[-1].startswith("extreme")
+    assert hazard_class([1.5], lang="fr")[1][0].startswith("important")
+
+
+def test_edge_ring_is_the_open_cells_around_a_building():
+    bid = np.zeros((6, 7), np.int32)
+    bid[2:4, 2:5] = 9  # 2 x 3 building
+    ids, cells = building_edge_cells(bid)
+    assert set(ids) == {9}
+    assert len(cells) == 4 * 5 - 6  # the 4 x 5 box around it minus the footprint
+
+
+def test_building_exposure_reads_the_ring():
+    tw = small_town()
+    md = np.zeros(tw.grid.shape, np.float32)
+    hz = np.zeros(tw.grid.shape, np.float32)
+    # building 1 spans rows 5..9, cols 5..14; water 0.3 m against its south wall (row 10)
+    md[10, 8] = 0.3
+    hz[10, 8] = 1.4
+    md[12, 8] = 2.0  # two cells away: not on the ring
+    # building 3 (school) spans rows 20..29, cols 40..49: 0.6 m at its east side
+    md[25, 50] = 0.6
+    hz[25, 50] = 2.5
+    at = np.full(tw.grid.shape, np.nan, np.float32)
+    at[25, 50] = 900.0
+    e = building_exposure(tw, max_depth=md, hazard=hz, arrival_time=at)
+    assert e.loc[1, "edge_max_depth"] == pytest.approx(0.3) and e.loc[1, "flooded"] and not e.loc[1, "flooded_deep"]
+    assert e.loc[1, "hazard_class"].startswith("significant")
+    assert e.loc[3, "flooded_deep"] and e.loc[3, "vulnerable"] and e.loc[3, "first_wet_s"] == 900.0
+    assert e.loc[2, "edge_max_depth"] == 0.0 and not e.loc[2, "flooded"]
+    assert e.loc[1, "edge_cells"] == 12 * 7 - 50
+    s = exposure_summary(e, road_length_m=1234.0)
+    assert s["buildings_flooded"] == 2 and s["buildings_flooded_deep"] == 1 and s["vulnerable_sites_flooded"] == 1
+    assert s["residents_affected"] == pytest.approx(3 * PERSONS_PER_DWELLING)
+    assert s["flooded_road_km"] == pytest.approx(1.234)
+
+
+def test_residents_rule():
+    tw = small_town()
+    r = residents_estimate(tw.buildings)
+    assert r[1] == pytest.approx(3 * 2.2)  # 3 dwellings
+    assert r[2] == pytest.approx(60 * 3 / 50.0)  # 60 m2 x (9 m / 3 m) floors / 50 m2
+    assert r[3] == 0.0  # a school has no residents
+    assert r[4] == pytest.approx(16 * 1 / 50.0)  # care home
+
+
+def test_flooded_road_length():
+    tw = small_town()
+    d = np.zeros(tw.grid.shape)
+    d[15, 10:30] = 0.2  # row 15 = y 24..25: the east-west road at y = 25 runs along the top edge of row 15
+    d[14, 10:30] = 0.2
+    d[:, 35] = 0.05  # the north-south road is wet but below 10 cm
+    L = flooded_road_length(tw.roads, d, tw.grid, threshold=0.1)
+    assert L[10] == pytest.approx(20.0, abs=0.5)
+    assert L[11] == 0.0

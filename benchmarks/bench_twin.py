@@ -148,8 +148,11 @@ def main(argv=None) -> int:
         disk = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
         results.update(bytes_per_cell_memory=mem, bytes_per_cell_disk_layers=layer_bytes / cells,
                        tables_bytes=table_bytes, twin_bytes=disk)
-        rows.append(("bytes per cell, memory", f"{mem} B", f"{len(town.layers.data_vars)} layers; {mem * cells / 1e6:.0f} MB per km2 at 1 m"))
-        rows.append(("bytes per cell, disk", f"{layer_bytes / cells:.2f} B", f"layers only; tables {table_bytes / 1e6:.2f} MB; twin {disk / 1e6:.2f} MB"))
+        n_layers = len(town.layers.data_vars)
+        rows.append(("bytes per cell, memory", f"{mem} B",
+                     f"{n_layers} layers; {mem * cells / 1e6:.0f} MB per km2 at 1 m"))
+        rows.append(("bytes per cell, disk", f"{layer_bytes / cells:.2f} B",
+                     f"layers only; tables {table_bytes / 1e6:.2f} MB; twin {disk / 1e6:.2f} MB"))
         assert back.grid == town.grid
 
         try:
@@ -160,8 +163,8 @@ def main(argv=None) -> int:
             results["render_s"] = None
             rows.append(("render overview", "skipped", "twin.render.render_twin is not on this branch yet"))
         else:
-            t_render, _ = _median_time(lambda: render_twin(town, tmp / "overview.png", size=(1600, 1000), view="overview"),
-                                       args.repeat)
+            png = tmp / "overview.png"
+            t_render, _ = _median_time(lambda: render_twin(town, png, size=(1600, 1000), view="overview"), args.repeat)
             results["render_s"] = t_render
             rows.append(("render overview", f"{t_render:.2f} s", "1600 x 1000 PNG, offscreen"))
             total = t_build + t_save + t_render

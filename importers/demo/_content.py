@@ -25,8 +25,7 @@ import shapely
 from shapely.geometry import Polygon, box
 
 from importers.demo._network import Segment
-from importers.demo._plan import Plan, half_width
-from importers.demo._terrain import Terrain
+from importers.demo._plan import Plan
 from twin.layers import Landcover as LC
 
 NAN = float("nan")
@@ -54,7 +53,6 @@ class Content:
     cover: list = field(default_factory=list)  # (geometry, Landcover) in drawing order: later wins
     trees: list = field(default_factory=list)  # (x, y, height, crown, species)
     parcels: list = field(default_factory=list)  # (geometry, section)
-    blocks: list = field(default_factory=list)  # (geometry, zone) for the documentation and tests
 
 
 def _b(geom, use, floors, height, year, *, roof=NAN, dwellings=0, name="", key="", zone=""):
@@ -69,7 +67,9 @@ def _dwellings(area: float, floors: int, *, flat: float = 65.0) -> int:
 
 def _tree(rng, x, y, kind, scale=1.0):
     name, (h0, h1), (d0, d1) = SPECIES[kind]
-    return (float(x), float(y), round(float(rng.uniform(h0, h1)) * scale, 1), round(float(rng.uniform(d0, d1)) * scale, 1), name)
+    h = round(float(rng.uniform(h0, h1)) * scale, 1)
+    d = round(float(rng.uniform(d0, d1)) * scale, 1)
+    return (float(x), float(y), h, d, name)
 
 
 def _rect(x0, y0, x1, y1) -> Polygon:
@@ -170,9 +170,8 @@ def walk_frontage(block: Polygon, rng, near_road, *, width, depth, gap=0.0, step
 
 # -- quarters ----------------------------------------------------------------------------------------------
 class Builder:
-    def __init__(self, plan: Plan, terrain: Terrain, segments: list[Segment], road_total, rng_for):
+    def __init__(self, plan: Plan, segments: list[Segment], road_total, rng_for):
         self.p = plan
-        self.terrain = terrain
         self.segments = segments
         self.rng_for = rng_for
         self.c = Content()
@@ -241,7 +240,6 @@ class Builder:
                     "N": self.side_style((xw, yn), (xe, yn)), "S": self.side_style((xw, ys), (xe, ys)),
                     "W": self.side_style((xw, ys), (xw, yn)), "E": self.side_style((xe, ys), (xe, yn)),
                 }
-                self.c.blocks.append((_rect(x0, y0, x1, y1), "square" if (i, j) == (p.square_col, p.square_row) else "centre"))
                 if (i, j) == (p.square_col, p.square_row):
                     self.market_square(x0, y0, x1, y1, rng)
                 else:
@@ -344,7 +342,10 @@ class Builder:
         else:
             year = int(rng.integers(1990, 2021))
             flat = rng.random() < 0.5
-        floors = int(rng.choice([3, 4, 5], p=[0.35, 0.45, 0.2]) if facing else rng.choice([2, 3, 4], p=[0.3, 0.45, 0.25]))
+        if facing:
+            floors = int(rng.choice([3, 4, 5], p=[0.35, 0.45, 0.2]))
+        else:
+            floors = int(rng.choice([2, 3, 4], p=[0.3, 0.45, 0.25]))
         if flat and year < 1980:
             floors += 1
         height = 3.0 * floors + float(rng.uniform(0.3, 0.9))
@@ -383,9 +384,11 @@ class Builder:
             ww = float(rng.uniform(4.0, 0.6 * hw))
             wd = float(rng.uniform(3.5, 6.0))
             if rng.random() < 0.5:
-                uv = [(u0, sb), (u0 + hw, sb), (u0 + hw, sb + hd), (u0 + ww, sb + hd), (u0 + ww, sb + hd + wd), (u0, sb + hd + wd)]
+                uv = [(u0, sb), (u0 + hw, sb), (u0 + hw, sb + hd), (u0 + ww, sb + hd), (u0 + ww, sb + hd + wd),
+                      (u0, sb + hd + wd)]
             else:
-                uv = [(u0, sb), (u0 + hw, sb), (u0 + hw, sb + hd + wd), (u0 + hw - ww, sb + hd + wd), (u0 + hw - ww, sb + hd), (u0, sb + hd)]
+                uv = [(u0, sb), (u0 + hw, sb), (u0 + hw, sb + hd + wd), (u0 + hw - ww, sb + hd + wd),
+                      (u0 + hw - ww, sb + hd), (u0, sb + hd)]
             geom = f.poly(uv)
             back = sb + hd + wd
         else:
@@ -397,7 +400,8 @@ class Builder:
         if rng.random() < 0.12 and d - back > 9 and w > 9:
             au = float(rng.uniform(1.0, w - 4.0))
             annex = (au + 1.5, d - 2.25)
-            self.c.buildings.append(_b(f.rect(au, d - 3.5, au + 3.0, d - 1.0), "annex", 1, round(float(rng.uniform(2.2, 2.8)), 2),
+            shed = f.rect(au, d - 3.5, au + 3.0, d - 1.0)
+            self.c.buildings.append(_b(shed, "annex", 1, round(float(rng.uniform(2.2, 2.8)), 2),
                                        min(2023, year + int(rng.integers(0, 25))), zone=zone))
         for _ in range(int(rng.choice([0, 1, 2], p=[0.3, 0.45, 0.25]))):
             if d - back < 8:
@@ -420,11 +424,13 @@ class Builder:
             sd = min(f.d - 9.0, 35.0)
             shed = f.rect(3.0, 6.0, f.w - 3.0, 6.0 + sd)
             year = int(rng.integers(1965, 2016))
-            self.c.buildings.append(_b(shed, "industrial", 1, round(float(rng.uniform(6.5, 11.0)), 2), year, zone="east"))
+            h = round(float(rng.uniform(6.5, 11.0)), 2)
+            self.c.buildings.append(_b(shed, "industrial", 1, h, year, zone="east"))
             if rng.random() < 0.35 and f.w > 24:  # offices against the shed's front
                 ow = float(rng.uniform(8.0, 14.0))
                 off = f.rect(3.0, 6.0 - 7.0, 3.0 + ow, 6.0)
-                self.c.buildings.append(_b(off, "office", 2, round(6.4 + float(rng.uniform(0, 0.6)), 2), year, zone="east"))
+                h = round(6.4 + float(rng.uniform(0, 0.6)), 2)
+                self.c.buildings.append(_b(off, "office", 2, h, year, zone="east"))
 
     def offices(self, block, rng) -> None:
         for f in walk_frontage(block, rng, self.near_road, width=(30.0, 44.0), depth=(30.0, 40.0), gap=3.0):
@@ -437,7 +443,7 @@ class Builder:
                                        int(rng.integers(1988, 2021)), zone="north"))
             self.c.trees.append(_tree(rng, *f.pt(f.w / 2, 3.0), "maple", 0.8))
 
-    # .. landmark sites ..................................................................................................
+    # .. landmark sites ..........................................................................................
     def site_school(self, bx, rng) -> None:
         x0, y0, x1, y1 = bx
         self.c.cover.append((_rect(x0, y0, x1, y1), LC.SQUARE))
@@ -464,7 +470,8 @@ class Builder:
         self.c.buildings.append(_b(geom, "care_home", 3, 9.9, 1978, name="EHPAD Les Tilleuls", key="care_home",
                                    zone="floodplain"))
         for k in range(3):
-            self.c.trees.append(_tree(rng, x0 + 0.55 * W + 4.0 * k - 6.0 * (k == 2), y0 + 5.0 + 5.0 * (k == 2), "lime", 0.9))
+            tx, ty = x0 + 0.55 * W + 4.0 * k - 6.0 * (k == 2), y0 + 5.0 + 5.0 * (k == 2)
+            self.c.trees.append(_tree(rng, tx, ty, "lime", 0.9))
 
     def site_slabs(self, bx, rng, *, name, key, years, zone, section, along_x=True) -> None:
         x0, y0, x1, y1 = bx
@@ -489,7 +496,8 @@ class Builder:
             stairs = max(1, int(round(length / 14.0)))
             self.c.buildings.append(_b(geom, "housing", floors, round(2.9 * floors + float(rng.uniform(0.3, 0.8)), 2),
                                        year + int(rng.integers(0, 3)), dwellings=2 * stairs * floors,
-                                       name=f"{name}, bâtiment {letters[k]}", key=f"{key}_{letters[k].lower()}", zone=zone))
+                                       name=f"{name}, bâtiment {letters[k]}", key=f"{key}_{letters[k].lower()}",
+                                       zone=zone))
             if k < ny - 1:
                 for xx in np.arange(x0 + 8.0, x0 + 4.0 + length, 11.0):
                     self.c.trees.append(_tree(rng, xx, yy + depth + pitch / 2 - depth / 2, "maple"))
@@ -526,11 +534,11 @@ class Builder:
             self.c.trees.append(_tree(rng, xx, y0 + 20.0, "lime", 0.7))
 
 
-def fill_town(plan: Plan, terrain: Terrain, segments, road_total, river_area, rail_area, park_area, crop_area, rng_for) -> Content:
+def fill_town(plan: Plan, segments, road_total, river_area, rail_area, park_area, crop_area, rng_for) -> Content:
     """Build everything that stands in the town (see the module docstring)."""
     p = plan
     S = p.size
-    B = Builder(plan, terrain, segments, road_total, rng_for)
+    B = Builder(plan, segments, road_total, rng_for)
     B.centre()
     town = box(0.0, 0.0, S, S)
     cbox = box(*p.centre_box)
@@ -561,7 +569,6 @@ def fill_town(plan: Plan, terrain: Terrain, segments, road_total, river_area, ra
     for blk in blocks:
         rp = blk.representative_point()
         zone = B.zone_of(rp.x, rp.y)
-        B.c.blocks.append((blk, zone))
         free = shapely.difference(blk, reserved)
         parts = [g for g in getattr(free, "geoms", [free]) if isinstance(g, Polygon) and g.area > 150.0]
         for part in parts:

@@ -110,7 +110,8 @@ class Plan:
     # -- river geometry (vectorised) -------------------------------------------------------
     def river_x(self, y):
         """x of the river axis at ``y`` [m]."""
-        return self.river_x0 + self.river_amp * np.sin(2 * np.pi * self.river_freq * np.asarray(y) / self.size + self.river_phase)
+        k = 2 * np.pi * self.river_freq / self.size
+        return self.river_x0 + self.river_amp * np.sin(k * np.asarray(y) + self.river_phase)
 
     def river_dxdy(self, y):
         k = 2 * np.pi * self.river_freq / self.size
@@ -225,7 +226,8 @@ def make_plan(size: float) -> Plan:
 
     roads = _roads(plan_tmp, big)
     plan_tmp.roads = roads
-    hill_streets = [r for r in roads if r.style == "street" and r.coords[0][0] == r.coords[-1][0] and r.coords[0][0] < x_cw]
+    hill_streets = [r for r in roads
+                    if r.style == "street" and r.coords[0][0] == r.coords[-1][0] and r.coords[0][0] < x_cw]
     x_west_street = min([x_cw] + [p.coords[0][0] for p in hill_streets])
     plan_tmp.x_crop = round(x_west_street - half_width("street") - 36.0, 2)
     plan_tmp.sites = _sites(plan_tmp, big)
@@ -302,7 +304,8 @@ def _roads(p: Plan, big: bool) -> list[RoadPiece]:
     if p.x_schools not in (x_cw,):
         roads.append(RoadPiece("Rue des Écoles", "street", "street-globe", [(p.x_schools, 0.0), (p.x_schools, y_cs)]))
     # Avenue du Général de Gaulle: from the hill down to the boulevard, across the depression
-    roads.append(RoadPiece("Avenue du Général de Gaulle", "distributor", "dist-globe", [(0.0, p.y_gaulle), (p.x_blvd, p.y_gaulle)]))
+    roads.append(RoadPiece("Avenue du Général de Gaulle", "distributor", "dist-globe",
+                           [(0.0, p.y_gaulle), (p.x_blvd, p.y_gaulle)]))
     # Rue des Lilas (south quarter) when there is room
     y_lilas = round(0.5 * (p.y_gaulle + y_cs), 2)
     if y_cs - y_lilas >= 60:
@@ -397,6 +400,7 @@ def _sites(p: Plan, big: bool) -> dict[str, Site]:
         sites["supermarket"] = Site("supermarket", (east_x0, y0, east_x1, y0 + 80.0))
         # post-war blocks in the west floodplain, south of the care home
         x0 = p.x_blvd + hb + 0.5 + p.scarp_width + 2.0
-        x1 = float(np.min(p.bank_x(np.linspace(0.12 * S, 0.36 * S, 50), -1, p.riparian + 18.0))) - half_width("distributor") - 2.0
+        quai = np.min(p.bank_x(np.linspace(0.12 * S, 0.36 * S, 50), -1, p.riparian + 18.0))
+        x1 = float(quai) - half_width("distributor") - 2.0
         sites["parc"] = Site("parc", (x0, 0.20 * S, x1, 0.34 * S))
     return sites

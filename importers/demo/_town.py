@@ -15,7 +15,7 @@ from importers.demo._content import fill_town
 from importers.demo._geom import PointMask, any_of
 from importers.demo._lighting import assign_cabinets, place_luminaires
 from importers.demo._network import road_areas, split_network
-from importers.demo._plan import MAX_SIZE, MIN_SIZE, STYLES, Plan, half_width, make_plan
+from importers.demo._plan import MAX_SIZE, MIN_SIZE, Plan, make_plan
 from importers.demo._terrain import Terrain
 from importers.demo._vegetation import park_trees, riparian_trees, street_trees
 from twin.core import Twin, dataset_from_grid, layer_dataarray
@@ -138,7 +138,7 @@ def build_demo_town(*, seed: int = 2023, cell_size: float = 1.0, size: float = 1
     segments = split_network(plan)
     road_total, road_carr = road_areas(plan, segments)
     A = areas(plan)
-    content = fill_town(plan, terrain, segments, road_total, A["river"], A["rail"], A["park"], A["crop"], rng_for)
+    content = fill_town(plan, segments, road_total, A["river"], A["rail"], A["park"], A["crop"], rng_for)
 
     # -- tables in local coordinates ------------------------------------------------------------------------
     bld = _buildings_frame(content.buildings, terrain)
@@ -152,8 +152,10 @@ def build_demo_town(*, seed: int = 2023, cell_size: float = 1.0, size: float = 1
 
     rng_t = rng_for("trees")
     poles = np.array([[o["x"], o["y"]] for o in lums]).reshape(-1, 2)
-    tree_block = any_of(PointMask(bld_geoms, 1.5), PointMask(road_carr, 0.8), PointMask([A["water"], A["pond"], A["rail"]]))
-    trees = list(content.trees)
+    tree_block = any_of(PointMask(bld_geoms, 1.5), PointMask(road_carr, 0.8),
+                        PointMask([A["water"], A["pond"], A["rail"]]))
+    ct = np.array([(t[0], t[1]) for t in content.trees]).reshape(-1, 2)
+    trees = [t for t, bad in zip(content.trees, tree_block(ct)) if not bad]
     trees += street_trees(plan, segments, rng_t, forbidden=tree_block, poles_xy=poles,
                           keep_out=PointMask([box(*plan.centre_box), A["river"]]))
     paths = [s.line for s in segments if s.kind == "path"]
@@ -322,7 +324,8 @@ def landmarks(size: float = 1000.0, *, plan: Plan | None = None) -> dict:
 
     Returns a JSON-ready dict: the extent, the river (axis points every 50 m, width,
     normal level at the south and north edges), the depression, the pond, the market
-    square, the landmark sites and the main streets (name -> list of ``[x, y]``).
+    square, the centre, the park (bounding box: its east side follows the river), the
+    landmark sites and the streets (name -> list of ``[x, y]``).
     """
     p = plan or make_plan(size)
     X0, Y0 = ORIGIN
@@ -356,7 +359,7 @@ def landmarks(size: float = 1000.0, *, plan: Plan | None = None) -> dict:
         "pond": {"center": w(*p.pond), "semi_axes": [round(a, 2) for a in p.pond_axes]},
         "square": [round(sx0 + X0, 2), round(sy0 + Y0, 2), round(sx1 + X0, 2), round(sy1 + Y0, 2)],
         "centre": [round(v + o, 2) for v, o in zip(p.centre_box, (X0, Y0, X0, Y0))],
-        "park": [round(p.x_blvd + X0, 2), round(p.park_y0 + Y0, 2), None, round(S + Y0, 2)],
+        "park": [round(v + o, 2) for v, o in zip(areas(p)["park"].bounds, (X0, Y0, X0, Y0))],
         "sites": sites,
         "streets": streets,
         "boulevard_x": round(p.x_blvd + X0, 2),

@@ -95,9 +95,9 @@ def riparian_trees(plan: Plan, rng, *, keep_out) -> list:
         y = float(rng.uniform(0.0, 5.0))
         while y < p.size:
             if side < 0:
-                off = float(rng.uniform(0.3, max(0.6, 0.55 * p.riparian - 2.2)))
+                off = float(rng.uniform(1.0, max(1.2, 0.55 * p.riparian - 2.2)))
             else:
-                off = float(rng.uniform(0.8, p.riparian - 1.0))
+                off = float(rng.uniform(1.0, p.riparian - 1.0))
             cand.append((float(p.bank_x(y, side, off)), y, kinds[int(rng.integers(3))]))
             y += float(rng.uniform(6.0, 11.0))
     ok = ~keep_out(np.array([(x, y) for x, y, _ in cand]))

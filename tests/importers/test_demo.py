@@ -125,7 +125,8 @@ def test_another_seed_gives_another_town_on_the_same_plan(demo_town_small):
     assert_tables_equal(a.roads, b.roads)
     assert a.meta["demo"]["sites"] == b.meta["demo"]["sites"]
     for i in range(1, 10):
-        assert a.buildings.loc[a.buildings.id == i, "name"].item() == b.buildings.loc[b.buildings.id == i, "name"].item()
+        name = a.buildings.loc[a.buildings.id == i, "name"].item()
+        assert name == b.buildings.loc[b.buildings.id == i, "name"].item()
     # the micro-relief changes by decimetres, not the valley
     d = np.abs(a.array("terrain") - b.array("terrain"))
     assert 0.01 < float(np.median(d)) < 1.0
@@ -267,8 +268,8 @@ def test_a_closed_depression_gathers_water_next_to_the_school(demo_town):
     k = 2
     zc = block_min(z, k)
     depth = priority_flood(zc) - zc
-    wl = block_min(np.where(np.isfinite(demo_town.array("water_level")), 1.0, 0.0), 1)[: zc.shape[0] * k, : zc.shape[1] * k]
-    wet = wl.reshape(zc.shape[0], k, zc.shape[1], k).max(axis=(1, 3)) > 0
+    wl = np.isfinite(demo_town.array("water_level"))[: zc.shape[0] * k, : zc.shape[1] * k]
+    wet = wl.reshape(zc.shape[0], k, zc.shape[1], k).any(axis=(1, 3))
     dry_depth = np.where(wet, 0.0, depth)
     assert dry_depth.max() > 0.5
     # the deepest closed low point is the depression of the plan
@@ -372,6 +373,11 @@ def test_trees_and_canopy(demo_town):
     canopy = demo_town.array("canopy_height")
     assert 0.05 < (canopy > 0).mean() < 0.3
     assert float(canopy.max()) <= float(tr["height"].max()) + 1e-4
+    # no trunk stands in a building, on a carriageway or in the water
+    g = demo_town.grid
+    r, c = g.rowcol(tr.geometry.x.to_numpy(), tr.geometry.y.to_numpy())
+    lc = demo_town.array("landcover")[r, c]
+    assert not np.isin(lc, [LC.BUILDING, LC.ROAD, LC.WATER]).any()
     # street rows: trees along the boulevard on both sides
     blvd = demo_town.roads[demo_town.roads["name"] == "Boulevard de la République"].geometry.union_all()
     near = tr[tr.geometry.distance(blvd) < 9.0]
@@ -380,7 +386,8 @@ def test_trees_and_canopy(demo_town):
 
 def test_vulnerable_sites_and_landmarks(demo_town):
     b = demo_town.buildings.set_index("id")
-    expect = {1: ("town_hall", "Mairie"), 2: ("religious", "Église Saint-Vincent"), 4: ("school", "École Jean Moulin"),
+    expect = {1: ("town_hall", "Mairie"), 2: ("religious", "Église Saint-Vincent"),
+              4: ("school", "École Jean Moulin"),
               5: ("care_home", "EHPAD Les Tilleuls"), 6: ("health", "Maison de santé de la République")}
     for i, (use, name) in expect.items():
         assert b.loc[i, "use"] == use and b.loc[i, "name"] == name
@@ -521,7 +528,7 @@ def test_the_small_town_has_every_feature(demo_town_small):
     assert shared_wall_length(b[b.quarter == "centre"].geometry.values) > 400
 
 
-# -- on disk ---------------------------------------------------------------------------------------------------------------------------
+# -- on disk ---------------------------------------------------------------------------------------------------
 def test_save_and_open_are_lossless(demo_town_small, tmp_path):
     path = tmp_path / "town.twin"
     demo_town_small.save(path)

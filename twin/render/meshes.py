@@ -191,8 +191,8 @@ def sun_shadow(surface: np.ndarray, cell_size: float, *, azimuth: float = SUN_AZ
                elevation: float = SUN_ELEVATION, max_distance: float = 120.0) -> np.ndarray:
     """Cells in the shadow of the surface model for a sun at ``azimuth``/``elevation`` (bool).
 
-    A cell is shaded when some surface cell at horizontal distance ``d`` towards the sun
-    rises above it by more than ``d tan(elevation)`` (a ray march on the DSM, one whole
+    A cell is shaded when some surface cell towards the sun, whose near edge is at horizontal
+    distance ``d`` from the cell centre, rises above it by more than ``d tan(elevation)`` (a ray march on the DSM, one whole
     array shift per step; cost ``O(cells x steps)`` with steps <= max relief / tan(elevation)).
     """
     s = np.asarray(surface, dtype=np.float32)
@@ -215,7 +215,7 @@ def sun_shadow(surface: np.ndarray, cell_size: float, *, azimuth: float = SUN_AZ
         if (dr, dc) in seen or (dr == 0 and dc == 0):
             continue
         seen.add((dr, dc))
-        d = np.hypot(dr, dc) * cell_size
+        d = (np.hypot(dr, dc) - 0.5) * cell_size  # to the near edge of the blocking cell
         if abs(dr) >= nrows or abs(dc) >= ncols:
             break
         # target cells p, blockers at p + (dr, dc)

@@ -166,18 +166,34 @@ EXPOSURE_CLASSES = Classes(
 )
 
 
-def colormap_rgb(values, *, cmap: str = "viridis", clim: tuple[float, float]) -> np.ndarray:
-    """Map values through a Matplotlib colour map between ``clim`` (clipped); ``(..., 3)`` uint8."""
+#: jumeau's own colour maps, by name, beside Matplotlib's: ``"water"`` (light to deep blue, never white,
+#: so that shallow water still reads as water).
+CUSTOM_CMAPS = {"water": ((0.0, (166, 206, 235)), (0.5, (49, 130, 189)), (1.0, (8, 40, 100)))}
+
+
+def _lut(cmap: str) -> np.ndarray:
+    """A 256 x 3 uint8 lookup table of a colour map (jumeau's or Matplotlib's)."""
+    if cmap in CUSTOM_CMAPS:
+        stops = CUSTOM_CMAPS[cmap]
+        x = np.linspace(0.0, 1.0, 256)
+        pos = np.array([s[0] for s in stops])
+        cols = np.array([s[1] for s in stops], dtype=float)
+        return np.stack([np.interp(x, pos, cols[:, k]) for k in range(3)], axis=1).round().astype(np.uint8)
     import matplotlib
 
     try:
         cm = matplotlib.colormaps[cmap]
     except KeyError as err:
         raise TwinValueError(f"invalid colour map: {cmap!r}") from err
+    return (cm(np.linspace(0.0, 1.0, 256))[:, :3] * 255 + 0.5).astype(np.uint8)
+
+
+def colormap_rgb(values, *, cmap: str = "viridis", clim: tuple[float, float]) -> np.ndarray:
+    """Map values through a Matplotlib colour map between ``clim`` (clipped); ``(..., 3)`` uint8."""
+    lut = _lut(cmap)
     lo, hi = float(clim[0]), float(clim[1])
     if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
         hi = lo + 1.0
-    lut = (cm(np.linspace(0.0, 1.0, 256))[:, :3] * 255 + 0.5).astype(np.uint8)
     v = np.asarray(values, dtype=float)
     idx = np.clip(((v - lo) / (hi - lo) * 255 + 0.5), 0, 255)
     idx = np.where(np.isfinite(idx), idx, 0).astype(np.int64)

@@ -983,7 +983,7 @@ def _format_time(seconds: float, lang: str) -> str:
     return f"t = {core}"
 
 
-def animate(scene: Scene, frames, outputs, *, label, units: str = "m", cmap: str = "Blues", clim=None,
+def animate(scene: Scene, frames, outputs, *, label, units: str = "m", cmap: str = "water", clim=None,
             classes: Classes | None = None, as_water: bool = True, opacity: float = 0.85, threshold: float = 0.01,
             view: str = "overview", size=(960, 600), fps: float = 4.0, title=None, subtitle=None, caption=None,
             at=None, look=None, date=None) -> list[Path]:

@@ -747,7 +747,7 @@ def _size(size) -> tuple[int, int]:
 def _write_png(rgb: np.ndarray, path) -> Path:
     path = Path(path)
     with atomic_output(path) as tmp:
-        Image.fromarray(np.ascontiguousarray(rgb)).save(tmp, format="PNG", optimize=False)
+        Image.fromarray(np.ascontiguousarray(rgb)).save(tmp, format="PNG", compress_level=4)
     return path
 
 
@@ -800,24 +800,25 @@ class _Plotter:
         pv = self.pv
         kw = dict(show_scalar_bar=False, reset_camera=False)
         if part.kind == "points":
-            self.pl.add_mesh(mesh, scalars="rgb", rgb=True, render_points_as_spheres=True,
-                             point_size=max(2.0, part.size * unit), lighting=False, opacity=part.opacity, **kw)
-            return
+            return self.pl.add_mesh(mesh, scalars="rgb", rgb=True, render_points_as_spheres=True,
+                                     point_size=max(2.0, part.size * unit), lighting=False, opacity=part.opacity,
+                                     **kw)
         if part.kind == "lines":
-            self.pl.add_mesh(mesh, scalars="rgb", rgb=True, line_width=max(1.5, part.size * unit),
-                             render_lines_as_tubes=True, lighting=False, **kw)
-            return
+            return self.pl.add_mesh(mesh, scalars="rgb", rgb=True, line_width=max(1.5, part.size * unit),
+                                    render_lines_as_tubes=True, lighting=False, **kw)
         shading = dict(ambient=0.34, diffuse=0.72, specular=0.0) if part.lighting else dict(lighting=False)
         if part.texture is not None:
             tex = pv.Texture(np.ascontiguousarray(part.texture))
             tex.interpolate = True
             tex.mipmap = True
-            self.pl.add_mesh(mesh, texture=tex, smooth_shading=False, opacity=part.opacity, **shading, **kw)
-        elif part.cell_rgb is not None:
-            self.pl.add_mesh(mesh, scalars="rgb", rgb=True, opacity=part.opacity, smooth_shading=part.smooth,
-                             **shading, **kw)
-        else:
-            self.pl.add_mesh(mesh, color="white", opacity=part.opacity, **shading, **kw)
+            return self.pl.add_mesh(mesh, texture=tex, smooth_shading=False, opacity=part.opacity, **shading, **kw)
+        if part.cell_rgb is not None:
+            return self.pl.add_mesh(mesh, scalars="rgb", rgb=True, opacity=part.opacity, smooth_shading=part.smooth,
+                                    **shading, **kw)
+        return self.pl.add_mesh(mesh, color="white", opacity=part.opacity, **shading, **kw)
+
+    def remove(self, actor) -> None:
+        self.pl.remove_actor(actor, render=False)
 
     def shoot(self, cam: _camera.CameraSpec, *, ground_z: float = 0.0):
         pl = self.pl
@@ -1032,21 +1033,42 @@ def animate(scene: Scene, frames, outputs, *, label, units: str = "m", cmap: str
     images = []
     from twin.progress import progress
 
-    for t, a in progress(arrays, "rendering frames"):
-        s = _clone(scene)
-        mask = np.isfinite(a) & (a >= threshold)
-        if mask.any():
-            s.drape(a, label=label, units=units, cmap=cmap, clim=clim, classes=classes, as_water=as_water,
-                    opacity=opacity, mask=mask)
-        r, legends = s._render3d(w, lay.view_height, view=view, at=at, look=look)
-        if not legends and classes is None:
-            legends = [_ov.ColourBar(_title(label, units, scene.lang), cmap, tuple(clim))]
-        img = Image.new("RGBA", (w, h), (255, 255, 255, 255))
-        img.paste(Image.fromarray(r.image), (0, lay.header))
-        s._decorate(img, lay, (0, lay.header, w, lay.header + lay.view_height), r, s._legends(legends, "auto"),
-                    view=view, title=title, subtitle=subtitle, caption=caption, date=date,
-                    tag=_format_time(t, scene.lang))
-        images.append(np.asarray(img.convert("RGB")))
+    base_scene = _clone(scene)
+    static_parts, static_legends = base_scene._result_parts()
+    coloured = {p.name[: -len("_coloured")] for p in static_parts if p.name.endswith("_coloured")}
+    parts = [p for p in base_scene._base_parts() if p.name not in coloured] + static_parts
+    vh = lay.view_height
+    cam = scene.camera(view, w / vh, at=at, look=look)
+    tz = scene._terrain_z
+    gz = float(np.nanmedian(tz)) if np.isfinite(tz).any() else 0.0
+    bar = None if classes is not None else _ov.ColourBar(_title(label, units, scene.lang), cmap, tuple(clim))
+    # one plotter for every frame: the base is uploaded (and llvmpipe's shaders compiled) once
+    with _Plotter(w, vh, night=scene.night) as pl:
+        for p in parts:
+            pl.add(p, unit=vh / 1000.0)
+        for t, a in progress(arrays, "rendering frames"):
+            mask = np.isfinite(a) & (a >= threshold)
+            actors, legends = [], list(static_legends)
+            if mask.any():
+                s = Scene(scene.twin, lang=scene.lang, night=scene.night)
+                s._cache = scene._cache
+                s.drape(a, label=label, units=units, cmap=cmap, clim=clim, classes=classes, as_water=as_water,
+                        opacity=opacity, mask=mask)
+                fparts, flegends = s._result_parts()
+                actors = [pl.add(p, unit=vh / 1000.0) for p in fparts]
+                legends += flegends
+            elif bar is not None:
+                legends.append(bar)
+            img3d, px_per_m, north = pl.shoot(cam, ground_z=gz)
+            for act in actors:
+                pl.remove(act)
+            r = _Rendered(img3d, px_per_m if view != "street" else None, north, cam.approx_scale)
+            img = Image.new("RGBA", (w, h), (255, 255, 255, 255))
+            img.paste(Image.fromarray(r.image), (0, lay.header))
+            scene._decorate(img, lay, (0, lay.header, w, lay.header + vh), r, scene._legends(legends, "auto"),
+                            view=view, title=title, subtitle=subtitle, caption=caption, date=date,
+                            tag=_format_time(t, scene.lang))
+            images.append(np.asarray(img.convert("RGB")))
     stack = np.stack(images)
     written = []
     for p in outs:

@@ -142,6 +142,19 @@ def test_top_view_shows_buildings_where_they_are(town):
     assert np.array_equal(px(plain, 5, 40), px(bare, 5, 40)) or np.abs(px(plain, 5, 40) - px(bare, 5, 40)).sum() < 30
 
 
+def test_bare_twin_renders(tmp_path):
+    from twin.render import export_gltf, render_twin
+
+    bare = Twin.empty(Grid.from_bounds(X0, Y0, X0 + 50, Y0 + 30), name="flat")
+    for view in ("overview", "top", "street"):
+        img = _png(render_twin(bare, tmp_path / f"{view}.png", size=(200, 140), view=view))
+        assert img.shape == (140, 200, 3)
+    import trimesh
+
+    sc = trimesh.load(export_gltf(bare, tmp_path / "flat.glb"))
+    assert list(sc.geometry) == ["terrain"]
+
+
 def test_rendering_is_deterministic(town):
     from twin.render import Scene
 

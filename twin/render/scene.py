@@ -624,6 +624,8 @@ class Scene:
         w, h = _size(size)
         lay = _ov.layout(w, h)
         r, legends = self._render3d(w, lay.view_height, view=view, at=at, look=look, clims=clims)
+        if legend == "auto" and view == "street" and not legends:
+            legend = False  # at eye level the land-cover legend hides more than it explains
         legends = self._legends(legends, legend)
         img = Image.new("RGBA", (w, h), (255, 255, 255, 255))
         img.paste(Image.fromarray(r.image), (0, lay.header))

@@ -603,10 +603,28 @@ class Scene:
         cx, cy = g.ncols * g.cell_size / 2, g.nrows * g.cell_size / 2
         return (cx, cy), (cx, cy + 50.0)
 
+    def _muted_base(self) -> list[_meshes.Part]:
+        """The base parts with a muted (greyer, lighter) ground, so that result colours stand out."""
+        base = self._base_parts()
+        if self.night or not (self._drapes or self._bcolours is not None):
+            return base
+        if "muted" not in self._cache:
+            out = []
+            for p in base:
+                if p.name == "terrain" and p.texture is not None:
+                    tex = p.texture.astype(np.float32)
+                    grey = tex.mean(axis=2, keepdims=True)
+                    muted = 0.35 * tex + 0.65 * grey
+                    muted = muted * 0.8 + 255 * 0.2
+                    p = replace(p, texture=np.clip(muted, 0, 255).astype(np.uint8))
+                out.append(p)
+            self._cache["muted"] = out
+        return self._cache["muted"]
+
     def _render3d(self, width: int, height: int, *, view: str, at=None, look=None, clims=None,
                   extra_parts=()) -> tuple[_Rendered, list]:
         parts, legends = self._result_parts(clims)
-        base = self._base_parts()
+        base = self._muted_base()
         coloured = {p.name[: -len("_coloured")] for p in parts if p.name.endswith("_coloured")}
         all_parts = [p for p in base if p.name not in coloured] + parts + list(extra_parts)
         cam = self.camera(view, width / height, at=at, look=look)
@@ -722,7 +740,7 @@ class Scene:
         """Every drawable part (base and results) in local coordinates, as drawn."""
         res, _ = self._result_parts(clims)
         coloured = {p.name[: -len("_coloured")] for p in res if p.name.endswith("_coloured")}
-        return [p for p in self._base_parts() if p.name not in coloured] + res
+        return [p for p in self._muted_base() if p.name not in coloured] + res
 
 
 def _legend_key(label, units) -> str:
@@ -1038,7 +1056,10 @@ def animate(scene: Scene, frames, outputs, *, label, units: str = "m", cmap: str
     base_scene = _clone(scene)
     static_parts, static_legends = base_scene._result_parts()
     coloured = {p.name[: -len("_coloured")] for p in static_parts if p.name.endswith("_coloured")}
-    parts = [p for p in base_scene._base_parts() if p.name not in coloured] + static_parts
+    muted = Scene(scene.twin, lang=scene.lang, night=scene.night)
+    muted._cache = {"base": base_scene._base_parts()}
+    muted._drapes = [None]  # any result: the ground of an animation is muted
+    parts = [p for p in muted._muted_base() if p.name not in coloured] + static_parts
     vh = lay.view_height
     cam = scene.camera(view, w / vh, at=at, look=look)
     tz = scene._terrain_z

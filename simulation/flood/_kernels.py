@@ -25,6 +25,14 @@ Memory per cell: ``z`` 4 + ``h`` 4 + parameter class 1 + ``qx``, ``qy`` 8 + thei
 scratch copies 8 + outflow factor 4 + remaining initial loss 4 + trackers (max depth,
 max speed, max hazard, arrival time) 16 = 49 bytes (+ 4 with a rain raster).
 
+Vectorisation
+-------------
+The inner loops run over 1-D views of a block of a row with indices from 0: numba then
+emits no negative-index wrap-around, and with ``error_model="numpy"`` (no division-by-zero
+exception, which is an early exit) LLVM vectorises them. Indirect loads through the
+parameter classes are kept out of the vectorised loops. Measured on 1 core: momentum and
+continuity ~2-3x faster than the same arithmetic written cell by cell.
+
 Calling convention
 ------------------
 Physical quantities are always passed by keyword (``dt=..., dx=...``). They are not
@@ -118,141 +126,206 @@ def _face_q(q0, q_up, q_down, q_perp, eta_a, eta_b, z_a, z_b, n_f, dt, inv_dx, g
     return q
 
 
-@njit(cache=True, parallel=True)
-def momentum(h, z, cls, ptab, qx, qy, qxn, qyn,
+_MAGIC = np.uint64(0x553EF0FF289DD794)
+
+
+@njit(cache=True, inline="always")
+def _boundary_q(q0, q_in, qp, etac, zc, nc, mode, val, inward, dt, inv_dx, dx, g, theta, h_min, froude_max,
+                fbuf, ibuf):
+    """Discharge through a grid-edge face (positive into the domain when ``inward``).
+
+    Mode 1: a ghost cell at the edge cell's ground with water level ``val`` [m]; mode 2:
+    free outflow, the ghost surface ``val * dx`` lower (``val`` = slope), outflow only.
+    """
+    if mode == BC_LEVEL:
+        ge = np.float64(val)
+        gz = zc
+    else:
+        s = np.float64(val) * dx
+        ge = etac - s
+        gz = zc - s
+    if inward:
+        q = _face_q(q0, q0, q_in, qp, ge, etac, gz, zc, nc, dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
+        if mode == BC_FREE and q > 0.0:
+            q = 0.0
+    else:
+        q = _face_q(q0, q_in, q0, qp, etac, ge, zc, gz, nc, dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
+        if mode == BC_FREE and q < 0.0:
+            q = 0.0
+    return q
+
+
+@njit(cache=True, error_model="numpy")
+def _faces_row(za_, zb_, ha_, hb_, na_, nb_, q_up, q0_, q_down, pa, pb, out, buf,
+               dt, inv_dx, g, theta, h_min, froude_max):
+    """Interior faces between two rows of cells ``a`` and ``b`` (1-D views, face ``k`` between
+    ``a[k]`` and ``b[k]``): the de Almeida update of :func:`_face_q`, branch-free.
+
+    The perpendicular discharge is ``0.25 (pa[k] + pa[k+1] + pb[k] + pb[k+1])``. Every
+    index starts at 0 so that numba emits no negative-index wrap-around, and the loops
+    vectorise (measured 2-4x faster than the scalar form).
+    """
+    n = out.shape[0]
+    ib = buf.view(np.uint64)
+    c_sm = 0.5 * (1.0 - theta)
+    third = 1.0 / 3.0
+    gdt = g * dt
+    for k in range(n):
+        za = np.float64(za_[k])
+        zb = np.float64(zb_[k])
+        ea = za + np.float64(ha_[k])
+        eb = zb + np.float64(hb_[k])
+        buf[k] = max(max(ea, eb) - max(za, zb), h_min)
+    for k in range(n):
+        ib[k] = _MAGIC - ib[k] // np.uint64(3)
+    for k in range(n):
+        za = np.float64(za_[k])
+        zb = np.float64(zb_[k])
+        ea = za + np.float64(ha_[k])
+        eb = zb + np.float64(hb_[k])
+        hf = max(ea, eb) - max(za, zb)
+        hs = max(hf, h_min)
+        y = buf[k]
+        y = y * (4.0 - hs * y * y * y) * third
+        y = y * (4.0 - hs * y * y * y) * third
+        y = y * (4.0 - hs * y * y * y) * third
+        y3 = y * y * y
+        r7 = y3 * y3 * y
+        q0 = np.float64(q0_[k])
+        qp = 0.25 * (np.float64(pa[k]) + np.float64(pa[k + 1]) + np.float64(pb[k]) + np.float64(pb[k + 1]))
+        na = np.float64(na_[k])
+        nb = np.float64(nb_[k])
+        nf = 0.5 * (na + nb)
+        slope = (eb - ea) * inv_dx
+        inv_den = 1.0 / (1.0 + gdt * nf * nf * math.sqrt(q0 * q0 + qp * qp) * r7)
+        grav = gdt * hs * slope
+        qc = (theta * q0 + c_sm * (np.float64(q_up[k]) + np.float64(q_down[k])) - grav) * inv_den
+        qb = (q0 - grav) * inv_den
+        q = qb if qc * slope > 0.0 else qc
+        if froude_max > 0.0:
+            qmax = froude_max * hs * math.sqrt(g * hs)
+            q = min(max(q, -qmax), qmax)
+        ok = (hf > h_min) & (na >= 0.0) & (nb >= 0.0)
+        out[k] = q if ok else 0.0
+
+
+@njit(cache=True, inline="always")
+def _boundary_q(q0, q_in, qp, etac, zc, nc, mode, val, inward, dt, inv_dx, dx, g, theta, h_min, froude_max,
+                fbuf, ibuf):
+    """Discharge through a grid-edge face (positive into the domain when ``inward``).
+
+    Mode 1: a ghost cell at the edge cell's ground with water level ``val`` [m]; mode 2:
+    free outflow, the ghost surface ``val * dx`` lower (``val`` = slope), outflow only.
+    """
+    if mode == BC_LEVEL:
+        ge = np.float64(val)
+        gz = zc
+    else:
+        s = np.float64(val) * dx
+        ge = etac - s
+        gz = zc - s
+    if inward:
+        q = _face_q(q0, q0, q_in, qp, ge, etac, gz, zc, nc, dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
+        if mode == BC_FREE and q > 0.0:
+            q = 0.0
+    else:
+        q = _face_q(q0, q_in, q0, qp, etac, ge, zc, gz, nc, dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
+        if mode == BC_FREE and q < 0.0:
+            q = 0.0
+    return q
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def momentum(h, z, nman, qx, qy, qxn, qyn,
              bcw_mode, bcw_val, bce_mode, bce_val, bcn_mode, bcn_val, bcs_mode, bcs_val,
              active, tr, tc, r0, r1, b0, b1, dt, dx, g, theta, h_min, froude_max):
-    """Momentum pass: new face discharges ``qxn``, ``qyn`` from ``h`` and the old ``qx``, ``qy``.
+    """Momentum pass: new face discharges ``qxn``, ``qyn`` [m2 s-1] from ``h`` and the old ``qx``, ``qy``.
 
-    Writes only the faces owned by the window's active tiles. Boundary modes per edge
-    face: 0 closed, 1 water level ``*_val`` [m] in a ghost cell at the same ground,
-    2 free outflow with a ghost water surface ``*_val`` x dx lower (``*_val`` = slope [1]).
+    ``nman`` is the Manning n of each cell [s m-1/3], negative for walls (no flux through
+    any of their faces). Writes only the faces owned by the window's active tiles.
+    Boundary modes per edge face: 0 closed, 1 water level ``*_val`` [m] in a ghost cell at
+    the same ground, 2 free outflow with a ghost surface ``*_val`` x dx lower. Interior
+    faces go through the vectorised :func:`_faces_row`, edge faces through :func:`_face_q`.
     """
     ny, nx = h.shape
     inv_dx = 1.0 / dx
     for i in prange(r0, r1):
         ti = i // tr
+        buf = np.empty(tc, np.float64)
         fbuf = np.empty(1, np.float64)
         ibuf = fbuf.view(np.uint64)
         for b in range(b0, b1):
             if active[ti, b] == 0:
                 continue
-            jend = min((b + 1) * tc, nx)
-            for j in range(b * tc, jend):
-                c = cls[i, j]
-                wall = ptab[c, P_WALL] > 0.0
-                hc = np.float64(h[i, j])
-                zc = np.float64(z[i, j])
-                etac = zc + hc
-                nc = ptab[c, P_N]
-                # ---- west face qx[i, j]
-                q0 = np.float64(qx[i, j])
-                if j == 0:
+            j0 = b * tc
+            j1 = min(j0 + tc, nx)
+            # interior x faces: the west faces of cells ja..j1-1
+            ja = max(j0, 1)
+            if j1 > ja:
+                m = j1 - ja
+                _faces_row(z[i, ja - 1:j1 - 1], z[i, ja:j1], h[i, ja - 1:j1 - 1], h[i, ja:j1],
+                           nman[i, ja - 1:j1 - 1], nman[i, ja:j1], qx[i, ja - 1:j1 - 1], qx[i, ja:j1],
+                           qx[i, ja + 1:j1 + 1], qy[i, ja - 1:j1], qy[i + 1, ja - 1:j1], qxn[i, ja:j1], buf[:m],
+                           dt, inv_dx, g, theta, h_min, froude_max)
+            if j0 == 0:
+                nc = np.float64(nman[i, 0])
+                q = 0.0
+                if nc >= 0.0 and bcw_mode[i] != BC_CLOSED:
+                    zc = np.float64(z[i, 0])
+                    q = _boundary_q(np.float64(qx[i, 0]), np.float64(qx[i, 1]) if nx > 1 else np.float64(qx[i, 0]),
+                                    0.5 * (np.float64(qy[i, 0]) + np.float64(qy[i + 1, 0])),
+                                    zc + np.float64(h[i, 0]), zc, nc, bcw_mode[i], bcw_val[i], True,
+                                    dt, inv_dx, dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                qxn[i, 0] = q
+            if j1 == nx:
+                nc = np.float64(nman[i, nx - 1])
+                q = 0.0
+                if nc >= 0.0 and bce_mode[i] != BC_CLOSED:
+                    zc = np.float64(z[i, nx - 1])
+                    q = _boundary_q(np.float64(qx[i, nx]), np.float64(qx[i, nx - 1]) if nx > 1 else np.float64(qx[i, nx]),
+                                    0.5 * (np.float64(qy[i, nx - 1]) + np.float64(qy[i + 1, nx - 1])),
+                                    zc + np.float64(h[i, nx - 1]), zc, nc, bce_mode[i], bce_val[i], False,
+                                    dt, inv_dx, dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                qxn[i, nx] = q
+            # y faces: the north faces of row i
+            if i == 0:
+                for j in range(j0, j1):
+                    nc = np.float64(nman[0, j])
                     q = 0.0
-                    mode = bcw_mode[i]
-                    if not wall and mode != BC_CLOSED:
-                        qd = np.float64(qx[i, 1]) if nx > 1 else q0
-                        qp = 0.5 * (np.float64(qy[i, j]) + np.float64(qy[i + 1, j]))
-                        if mode == BC_LEVEL:
-                            q = _face_q(q0, q0, qd, qp, np.float64(bcw_val[i]), etac, zc, zc, nc,
-                                        dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
-                        else:
-                            s = np.float64(bcw_val[i]) * dx
-                            q = _face_q(q0, q0, qd, qp, etac - s, etac, zc - s, zc, nc,
-                                        dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
-                            if q > 0.0:
-                                q = 0.0
-                    qxn[i, j] = q
-                else:
-                    ca = cls[i, j - 1]
-                    if wall or ptab[ca, P_WALL] > 0.0:
-                        qxn[i, j] = 0.0
-                    else:
-                        za = np.float64(z[i, j - 1])
-                        etaa = za + np.float64(h[i, j - 1])
-                        qp = 0.25 * (np.float64(qy[i, j - 1]) + np.float64(qy[i, j])
-                                     + np.float64(qy[i + 1, j - 1]) + np.float64(qy[i + 1, j]))
-                        qu = np.float64(qx[i, j - 1])
-                        qd = np.float64(qx[i, j + 1])
-                        nf = 0.5 * (ptab[ca, P_N] + nc)
-                        qxn[i, j] = _face_q(q0, qu, qd, qp, etaa, etac, za, zc, nf,
-                                            dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
-                # ---- east boundary face qx[i, nx]
-                if j == nx - 1:
-                    q0 = np.float64(qx[i, nx])
+                    if nc >= 0.0 and bcn_mode[j] != BC_CLOSED:
+                        zc = np.float64(z[0, j])
+                        q = _boundary_q(np.float64(qy[0, j]), np.float64(qy[1, j]) if ny > 1 else np.float64(qy[0, j]),
+                                        0.5 * (np.float64(qx[0, j]) + np.float64(qx[0, j + 1])),
+                                        zc + np.float64(h[0, j]), zc, nc, bcn_mode[j], bcn_val[j], True,
+                                        dt, inv_dx, dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                    qyn[0, j] = q
+            else:
+                _faces_row(z[i - 1, j0:j1], z[i, j0:j1], h[i - 1, j0:j1], h[i, j0:j1], nman[i - 1, j0:j1],
+                           nman[i, j0:j1], qy[i - 1, j0:j1], qy[i, j0:j1], qy[i + 1, j0:j1],
+                           qx[i - 1, j0:j1 + 1], qx[i, j0:j1 + 1], qyn[i, j0:j1], buf[:j1 - j0],
+                           dt, inv_dx, g, theta, h_min, froude_max)
+            if i == ny - 1:
+                for j in range(j0, j1):
+                    nc = np.float64(nman[ny - 1, j])
                     q = 0.0
-                    mode = bce_mode[i]
-                    if not wall and mode != BC_CLOSED:
-                        qu = np.float64(qx[i, nx - 1]) if nx > 1 else q0
-                        qp = 0.5 * (np.float64(qy[i, j]) + np.float64(qy[i + 1, j]))
-                        if mode == BC_LEVEL:
-                            q = _face_q(q0, qu, q0, qp, etac, np.float64(bce_val[i]), zc, zc, nc,
-                                        dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
-                        else:
-                            s = np.float64(bce_val[i]) * dx
-                            q = _face_q(q0, qu, q0, qp, etac, etac - s, zc, zc - s, nc,
-                                        dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
-                            if q < 0.0:
-                                q = 0.0
-                    qxn[i, nx] = q
-                # ---- north face qy[i, j]
-                q0 = np.float64(qy[i, j])
-                if i == 0:
-                    q = 0.0
-                    mode = bcn_mode[j]
-                    if not wall and mode != BC_CLOSED:
-                        qd = np.float64(qy[1, j]) if ny > 1 else q0
-                        qp = 0.5 * (np.float64(qx[i, j]) + np.float64(qx[i, j + 1]))
-                        if mode == BC_LEVEL:
-                            q = _face_q(q0, q0, qd, qp, np.float64(bcn_val[j]), etac, zc, zc, nc,
-                                        dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
-                        else:
-                            s = np.float64(bcn_val[j]) * dx
-                            q = _face_q(q0, q0, qd, qp, etac - s, etac, zc - s, zc, nc,
-                                        dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
-                            if q > 0.0:
-                                q = 0.0
-                    qyn[i, j] = q
-                else:
-                    ca = cls[i - 1, j]
-                    if wall or ptab[ca, P_WALL] > 0.0:
-                        qyn[i, j] = 0.0
-                    else:
-                        za = np.float64(z[i - 1, j])
-                        etaa = za + np.float64(h[i - 1, j])
-                        qp = 0.25 * (np.float64(qx[i - 1, j]) + np.float64(qx[i - 1, j + 1])
-                                     + np.float64(qx[i, j]) + np.float64(qx[i, j + 1]))
-                        qu = np.float64(qy[i - 1, j])
-                        qd = np.float64(qy[i + 1, j])
-                        nf = 0.5 * (ptab[ca, P_N] + nc)
-                        qyn[i, j] = _face_q(q0, qu, qd, qp, etaa, etac, za, zc, nf,
-                                            dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
-                # ---- south boundary face qy[ny, j]
-                if i == ny - 1:
-                    q0 = np.float64(qy[ny, j])
-                    q = 0.0
-                    mode = bcs_mode[j]
-                    if not wall and mode != BC_CLOSED:
-                        qu = np.float64(qy[ny - 1, j]) if ny > 1 else q0
-                        qp = 0.5 * (np.float64(qx[i, j]) + np.float64(qx[i, j + 1]))
-                        if mode == BC_LEVEL:
-                            q = _face_q(q0, qu, q0, qp, etac, np.float64(bcs_val[j]), zc, zc, nc,
-                                        dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
-                        else:
-                            s = np.float64(bcs_val[j]) * dx
-                            q = _face_q(q0, qu, q0, qp, etac, etac - s, zc, zc - s, nc,
-                                        dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
-                            if q < 0.0:
-                                q = 0.0
+                    if nc >= 0.0 and bcs_mode[j] != BC_CLOSED:
+                        zc = np.float64(z[ny - 1, j])
+                        q = _boundary_q(np.float64(qy[ny, j]), np.float64(qy[ny - 1, j]) if ny > 1 else np.float64(qy[ny, j]),
+                                        0.5 * (np.float64(qx[ny - 1, j]) + np.float64(qx[ny - 1, j + 1])),
+                                        zc + np.float64(h[ny - 1, j]), zc, nc, bcs_mode[j], bcs_val[j], False,
+                                        dt, inv_dx, dx, g, theta, h_min, froude_max, fbuf, ibuf)
                     qyn[ny, j] = q
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def outflow_factor(h, qxn, qyn, fac, active, tr, tc, r0, r1, b0, b1, dt, dx):
     """Positivity pass: ``fac = min(1, h / outgoing depth)`` per cell [1].
 
-    A cell's outgoing fluxes are later multiplied by its factor, so that no cell
-    sends more water than it holds; incoming fluxes are not counted as available.
+    ``fac`` is padded with a frame of ghost cells (shape ``(ny + 2, nx + 2)``, cell
+    ``(i, j)`` at ``[i + 1, j + 1]``) whose value stays 1: water entering through a grid
+    edge is not limited. A cell's outgoing fluxes are later multiplied by its factor, so
+    that no cell sends more water than it holds; incoming fluxes are not counted as
+    available.
     """
     ny, nx = h.shape
     k = dt / dx
@@ -261,18 +334,94 @@ def outflow_factor(h, qxn, qyn, fac, active, tr, tc, r0, r1, b0, b1, dt, dx):
         for b in range(b0, b1):
             if active[ti, b] == 0:
                 continue
-            jend = min((b + 1) * tc, nx)
-            for j in range(b * tc, jend):
-                out = (max(np.float64(qxn[i, j + 1]), 0.0) + max(-np.float64(qxn[i, j]), 0.0)
-                       + max(np.float64(qyn[i + 1, j]), 0.0) + max(-np.float64(qyn[i, j]), 0.0)) * k
-                hc = np.float64(h[i, j])
-                if out > hc:
-                    fac[i, j] = hc / out
-                else:
-                    fac[i, j] = 1.0
+            j0 = b * tc
+            j1 = min(j0 + tc, nx)
+            qxr = qxn[i, j0:j1 + 1]
+            qn = qyn[i, j0:j1]
+            qs = qyn[i + 1, j0:j1]
+            hr = h[i, j0:j1]
+            out_ = fac[i + 1, j0 + 1:j1 + 1]
+            for m in range(j1 - j0):
+                out = (max(np.float64(qxr[m + 1]), 0.0) + max(-np.float64(qxr[m]), 0.0)
+                       + max(np.float64(qs[m]), 0.0) + max(-np.float64(qn[m]), 0.0)) * k
+                hc = np.float64(hr[m])
+                out_[m] = hc / (out if out > hc else 1.0) if out > hc else 1.0
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, error_model="numpy")
+def _cell_fluxes(qxr, qn_, qs_, fm, fn, fs, qx_out, qy_out, net, su, sv, k):
+    """Donor-scaled discharges of the four faces of a row of cells: net depth change and sums for speeds."""
+    for m in range(net.shape[0]):
+        fself = np.float64(fm[m + 1])
+        q = np.float64(qxr[m])
+        qw = q * (np.float64(fm[m]) if q > 0.0 else fself)
+        q2 = np.float64(qxr[m + 1])
+        qe = q2 * (fself if q2 > 0.0 else np.float64(fm[m + 2]))
+        q3 = np.float64(qn_[m])
+        qn = q3 * (np.float64(fn[m]) if q3 > 0.0 else fself)
+        q4 = np.float64(qs_[m])
+        qs = q4 * (fself if q4 > 0.0 else np.float64(fs[m]))
+        qx_out[m] = qw
+        qy_out[m] = qn
+        net[m] = (qw - qe + qn - qs) * k
+        su[m] = qw + qe
+        sv[m] = qn + qs
+
+
+@njit(cache=True, error_model="numpy")
+def _cell_depths(hr, ilr, net, wall, inf, drn, rain, vols):
+    """New depths of a row of cells: fluxes + rain, then initial loss, infiltration, drainage (each limited)."""
+    for m in range(net.shape[0]):
+        r = rain[m] if wall[m] == 0.0 else 0.0
+        hn = np.float64(hr[m]) + net[m] + r
+        pos = hn > 0.0
+        il = np.float64(ilr[m])
+        t1 = min(il, hn) if pos else 0.0
+        hn -= t1
+        ilr[m] = il - t1
+        t2 = min(inf[m], hn) if pos else 0.0
+        hn -= t2
+        t3 = min(drn[m], hn) if pos else 0.0
+        hn -= t3
+        clamp = -hn if hn < 0.0 else 0.0
+        hr[m] = np.float32(max(hn, 0.0))
+        vols[0, m] = r
+        vols[1, m] = t1
+        vols[2, m] = t2
+        vols[3, m] = t3
+        vols[4, m] = clamp
+
+
+@njit(cache=True, error_model="numpy")
+def _cell_trackers(hr, su, sv, dfm, dfh, mdr, msr, mhr, arr, t_end, arrival_depth, speed_depth, d_mid, d_high, v_high):
+    """Maximum depth, speed, hazard rating and arrival time of a row of cells, in float32 (the trackers'
+    precision; all-float32 arithmetic lets the loop vectorise 8 wide). Stored every step, branch-free."""
+    te = np.float32(t_end)
+    ad = np.float32(arrival_depth)
+    sd = np.float32(speed_depth)
+    dm = np.float32(d_mid)
+    dh = np.float32(d_high)
+    vh = np.float32(v_high)
+    half = np.float32(0.5)
+    one = np.float32(1.0)
+    zero = np.float32(0.0)
+    for m in range(su.shape[0]):
+        hd = hr[m]
+        mdr[m] = max(mdr[m], hd)
+        a = arr[m]
+        arr[m] = te if (hd > ad) & (a != a) else a
+        fast = hd >= sd
+        inv2h = half / (hd if fast else one)
+        u = np.float32(su[m]) * inv2h
+        v = np.float32(sv[m]) * inv2h
+        spd = np.sqrt(u * u + v * v) if fast else zero
+        msr[m] = max(msr[m], spd)
+        df = dfh[m] if (hd > dh) | (spd > vh) else (dfm[m] if hd > dm else zero)
+        hz = hd * (spd + half) + df if hd > zero else zero
+        mhr[m] = max(mhr[m], hz)
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
 def continuity(h, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
                max_depth, max_speed, max_hazard, arrival,
                ledger, rowmax, active, tr, tc, r0, r1, b0, b1,
@@ -281,149 +430,113 @@ def continuity(h, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
     """Continuity pass, fused with losses and the maximum/arrival trackers.
 
     ``h += dt/dx * (in - out) + rain * dt - losses`` with outgoing fluxes scaled by the
-    donor cell's factor; the scaled discharges are stored back in ``qx``, ``qy`` (the
-    state of the next step). Losses: the remaining initial loss [m] first, then the
-    constant infiltration rate, then the drainage capacity, each limited by the water
-    present. Rain [m s-1] is ``rain_rate`` times ``rain_field`` when ``use_rain_field``,
-    else ``rain_rate`` on every non-building cell.
+    donor cell's factor (``fac`` padded, see :func:`outflow_factor`); the scaled
+    discharges are stored back in ``qx``, ``qy`` (the state of the next step). Losses:
+    the remaining initial loss [m] first, then the constant infiltration rate, then the
+    drainage capacity, each limited by the water present. Rain [m s-1] is ``rain_rate``
+    times ``rain_field`` when ``use_rain_field``, else ``rain_rate``, on every non-wall cell.
 
     Per ``(row, block)``: ``ledger[i, b, L_*]`` volumes [m3] and ``rowmax[i, b]`` the
-    largest depth [m] (0 when dry or inactive).
+    largest depth [m] (0 when dry or inactive). Each block of a row goes through three
+    vectorised loops (:func:`_cell_fluxes`, :func:`_cell_depths`, :func:`_cell_trackers`);
+    per-cell volumes are summed afterwards in column order.
     """
     ny, nx = h.shape
     k = dt / dx
     area = dx * dx
     for i in prange(r0, r1):
         ti = i // tr
+        vols = np.empty((5, tc), np.float64)
+        net = np.empty(tc, np.float64)
+        su = np.empty(tc, np.float32)
+        sv = np.empty(tc, np.float32)
+        par = np.empty((6, tc), np.float64)
+        dfp = np.empty((2, tc), np.float32)
         for b in range(b0, b1):
             for m in range(ledger.shape[2]):
                 ledger[i, b, m] = 0.0
             rowmax[i, b] = 0.0
             if active[ti, b] == 0:
                 continue
+            j0 = b * tc
+            j1 = min(j0 + tc, nx)
+            n = j1 - j0
+            _cell_fluxes(qxn[i, j0:j1 + 1], qyn[i, j0:j1], qyn[i + 1, j0:j1], fac[i + 1, j0:j1 + 2],
+                         fac[i, j0 + 1:j1 + 1], fac[i + 2, j0 + 1:j1 + 1], qx[i, j0:j1], qy[i, j0:j1],
+                         net[:n], su[:n], sv[:n], k)
+            # per-cell parameters from the class table (an indirect load: kept out of the vector loops)
+            for m in range(n):
+                c = cls[i, j0 + m]
+                par[0, m] = ptab[c, P_WALL]
+                par[1, m] = ptab[c, P_INFIL] * dt
+                par[2, m] = ptab[c, P_DRAIN] * dt
+                dfp[0, m] = ptab[c, P_DF_MID]
+                dfp[1, m] = ptab[c, P_DF_HIGH]
+                par[5, m] = rain_rate * dt * (np.float64(rain_field[i, j0 + m]) if use_rain_field else 1.0)
+            _cell_depths(h[i, j0:j1], initial_loss[i, j0:j1], net[:n], par[0, :n], par[1, :n], par[2, :n],
+                         par[5, :n], vols[:, :n])
+            _cell_trackers(h[i, j0:j1], su[:n], sv[:n], dfp[0, :n], dfp[1, :n], max_depth[i, j0:j1],
+                           max_speed[i, j0:j1], max_hazard[i, j0:j1], arrival[i, j0:j1], t_end,
+                           arrival_depth, speed_depth, d_mid, d_high, v_high)
             v_rain = 0.0
-            v_inf = 0.0
             v_ini = 0.0
+            v_inf = 0.0
             v_drn = 0.0
-            v_bin = 0.0
-            v_bout = 0.0
             v_clamp = 0.0
             hmx = 0.0
-            jend = min((b + 1) * tc, nx)
-            for j in range(b * tc, jend):
-                c = cls[i, j]
-                # west face: donor is the west cell when q > 0
-                q = np.float64(qxn[i, j])
-                if q > 0.0:
-                    qw = q if j == 0 else q * np.float64(fac[i, j - 1])
-                else:
-                    qw = q * np.float64(fac[i, j])
-                # east face
-                q = np.float64(qxn[i, j + 1])
-                if q > 0.0:
-                    qe = q * np.float64(fac[i, j])
-                else:
-                    qe = q if j == nx - 1 else q * np.float64(fac[i, j + 1])
-                # north face
-                q = np.float64(qyn[i, j])
-                if q > 0.0:
-                    qn = q if i == 0 else q * np.float64(fac[i - 1, j])
-                else:
-                    qn = q * np.float64(fac[i, j])
-                # south face
-                q = np.float64(qyn[i + 1, j])
-                if q > 0.0:
-                    qs = q * np.float64(fac[i, j])
-                else:
-                    qs = q if i == ny - 1 else q * np.float64(fac[i + 1, j])
-                qx[i, j] = qw
-                qy[i, j] = qn
-                if j == nx - 1:
-                    qx[i, nx] = qe
-                    v = -qe * dt * dx
+            for m in range(n):
+                v_rain += vols[0, m]
+                v_ini += vols[1, m]
+                v_inf += vols[2, m]
+                v_drn += vols[3, m]
+                v_clamp += vols[4, m]
+                hj = np.float64(h[i, j0 + m])
+                if hj > hmx:
+                    hmx = hj
+            # edge faces: their scaled discharges and the volumes through them
+            v_bin = 0.0
+            v_bout = 0.0
+            if i == 0:
+                for j in range(j0, j1):
+                    q = np.float64(qyn[0, j])
+                    v = (q if q > 0.0 else q * np.float64(fac[1, j + 1])) * dt * dx
                     if v > 0.0:
                         v_bin += v
                     else:
                         v_bout -= v
-                if i == ny - 1:
+            if i == ny - 1:
+                for j in range(j0, j1):
+                    q = np.float64(qyn[ny, j])
+                    qs = q * np.float64(fac[ny, j + 1]) if q > 0.0 else q
                     qy[ny, j] = qs
                     v = -qs * dt * dx
                     if v > 0.0:
                         v_bin += v
                     else:
                         v_bout -= v
-                if j == 0:
-                    v = qw * dt * dx
-                    if v > 0.0:
-                        v_bin += v
-                    else:
-                        v_bout -= v
-                if i == 0:
-                    v = qn * dt * dx
-                    if v > 0.0:
-                        v_bin += v
-                    else:
-                        v_bout -= v
-                hn = np.float64(h[i, j]) + (qw - qe + qn - qs) * k
-                # rain
-                if ptab[c, P_WALL] == 0.0:
-                    if use_rain_field:
-                        r = rain_rate * np.float64(rain_field[i, j]) * dt
-                    else:
-                        r = rain_rate * dt
-                    hn += r
-                    v_rain += r * area
-                # losses, each limited by the water present
-                if hn > 0.0:
-                    il = np.float64(initial_loss[i, j])
-                    if il > 0.0:
-                        take = min(il, hn)
-                        initial_loss[i, j] = il - take
-                        hn -= take
-                        v_ini += take * area
-                    take = min(ptab[c, P_INFIL] * dt, hn)
-                    hn -= take
-                    v_inf += take * area
-                    take = min(ptab[c, P_DRAIN] * dt, hn)
-                    hn -= take
-                    v_drn += take * area
-                elif hn < 0.0:
-                    v_clamp += -hn * area
-                    hn = 0.0
-                hf = np.float32(hn)
-                h[i, j] = hf
-                hn = np.float64(hf)
-                if hn > hmx:
-                    hmx = hn
-                # trackers
-                if hn > 0.0:
-                    if hf > max_depth[i, j]:
-                        max_depth[i, j] = hf
-                    if hn > arrival_depth and math.isnan(arrival[i, j]):
-                        arrival[i, j] = t_end
-                    spd = 0.0
-                    if hn >= speed_depth:
-                        inv2h = 0.5 / hn
-                        u = (qw + qe) * inv2h
-                        v = (qn + qs) * inv2h
-                        spd = math.sqrt(u * u + v * v)
-                        if spd > max_speed[i, j]:
-                            max_speed[i, j] = spd
-                    df = 0.0
-                    if hn > d_high or spd > v_high:
-                        df = ptab[c, P_DF_HIGH]
-                    elif hn > d_mid:
-                        df = ptab[c, P_DF_MID]
-                    hr = hn * (spd + 0.5) + df
-                    if hr > max_hazard[i, j]:
-                        max_hazard[i, j] = hr
-            ledger[i, b, L_RAIN] = v_rain
-            ledger[i, b, L_INFIL] = v_inf
-            ledger[i, b, L_INITIAL] = v_ini
-            ledger[i, b, L_DRAIN] = v_drn
+            if j0 == 0:
+                q = np.float64(qxn[i, 0])
+                v = (q if q > 0.0 else q * np.float64(fac[i + 1, 1])) * dt * dx
+                if v > 0.0:
+                    v_bin += v
+                else:
+                    v_bout -= v
+            if j1 == nx:
+                q = np.float64(qxn[i, nx])
+                qe = q * np.float64(fac[i + 1, nx]) if q > 0.0 else q
+                qx[i, nx] = qe
+                v = -qe * dt * dx
+                if v > 0.0:
+                    v_bin += v
+                else:
+                    v_bout -= v
+            ledger[i, b, L_RAIN] = v_rain * area
+            ledger[i, b, L_INFIL] = v_inf * area
+            ledger[i, b, L_INITIAL] = v_ini * area
+            ledger[i, b, L_DRAIN] = v_drn * area
             ledger[i, b, L_BND_IN] = v_bin
             ledger[i, b, L_BND_OUT] = v_bout
-            ledger[i, b, L_CLAMP] = v_clamp
+            ledger[i, b, L_CLAMP] = v_clamp * area
             rowmax[i, b] = hmx
 
 
@@ -558,7 +671,7 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
             froude_max, arrival_depth, speed_depth, d_mid, d_high, v_high, tr, tc):
     """Time steps from ``t`` until ``t_stop`` (or ``max_steps``): the whole loop in compiled code.
 
-    ``st`` = (h, z, cls, ptab, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth,
+    ``st`` = (h, z, nman, cls, ptab, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth,
     max_speed, max_hazard, arrival, ledger_rows, rowmax, act, act_prev, base_always,
     rain_tiles, tile_cells); ``bc`` = (mode, value) arrays of the west, east, north and
     south edges; ``fo`` = forcing arrays (see :meth:`simulation.flood.model.FloodModel._pack`).
@@ -568,7 +681,7 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
     ``t_stop`` or ``max_steps``; 1 = unstable (``info`` = the depth reached); 2 = the
     fixed time step breaks the CFL condition (``info`` = the CFL limit).
     """
-    (h, z, cls, ptab, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth, max_speed, max_hazard,
+    (h, z, nman, cls, ptab, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth, max_speed, max_hazard,
      arrival, ledger_rows, rowmax, act, act_prev, base_always, rain_tiles, tile_cells) = st
     bcw_mode, bcw_val, bce_mode, bce_val, bcn_mode, bcn_val, bcs_mode, bcs_val = bc
     (bps, rain_t, rain_v, use_rain_field, ring_cells, ring_weight, roof_unrouted,
@@ -691,7 +804,7 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
                 if act[a, b] != 0:
                     n_active += tile_cells[a, b]
         # -- the three passes
-        momentum(h, z, cls, ptab, qx, qy, qxn, qyn, bcw_mode, bcw_val, bce_mode, bce_val, bcn_mode, bcn_val,
+        momentum(h, z, nman, qx, qy, qxn, qyn, bcw_mode, bcw_val, bce_mode, bce_val, bcn_mode, bcn_val,
                  bcs_mode, bcs_val, act, tr, tc, 0, ny, 0, nb,
                  dt=dt, dx=dx, g=g, theta=theta, h_min=h_min, froude_max=froude_max)
         outflow_factor(h, qxn, qyn, fac, act, tr, tc, 0, ny, 0, nb, dt=dt, dx=dx)

@@ -396,7 +396,7 @@ class FloodModel(Model):
         self.qy = np.zeros((ny + 1, nx), np.float32)
         self.qxn = np.zeros_like(self.qx)
         self.qyn = np.zeros_like(self.qy)
-        self.fac = np.ones((ny, nx), np.float32)
+        self.fac = np.ones((ny + 2, nx + 2), np.float32)  # padded: a frame of ghost cells at 1
         self.max_depth = self.h.copy()
         self.max_speed = np.zeros((ny, nx), np.float32)
         self.max_hazard = np.zeros((ny, nx), np.float32)
@@ -478,6 +478,7 @@ class FloodModel(Model):
         self.cls = inv.reshape(ny, nx).astype(dtype)
         self.ptab = np.ascontiguousarray(uniq, dtype=np.float64)
         self.initial_loss = ini.astype(np.float32)
+        self.nman = np.where(self.wall, -1.0, n).astype(np.float32)  # Manning n per cell, negative = wall
 
     # ------------------------------------------------------------------------------------------
     def _bind_forcing(self) -> None:
@@ -689,7 +690,7 @@ class FloodModel(Model):
             cat([s_.times for s_ in el_ser], np.float64), cat([s_.values for s_ in el_ser], np.float64),
             off([s_.times for s_ in el_ser]),
         )
-        self._st = (self.h, self.z, self.cls, self.ptab, self.qx, self.qy, self.qxn, self.qyn, self.fac,
+        self._st = (self.h, self.z, self.nman, self.cls, self.ptab, self.qx, self.qy, self.qxn, self.qyn, self.fac,
                     self.initial_loss, self.rain_field, self.max_depth, self.max_speed, self.max_hazard,
                     self.arrival, self.ledger_rows, self.rowmax, self.act, self.act_prev, self.base_always,
                     self._rain_tiles, self._tile_cells)

@@ -39,6 +39,16 @@ def classes(n, wall, infil=None, drain=None, dfm=None, dfh=None):
     return inv.reshape(ny, nx).astype(np.uint8), np.ascontiguousarray(uniq)
 
 
+def nman(n, wall):
+    """Manning n per cell, negative on walls (the momentum kernel's input)."""
+    return np.where(wall, -1.0, n).astype(np.float32)
+
+
+def pad(fac):
+    """The padded factor array of the kernels (a frame of ghost cells at 1)."""
+    return np.pad(np.asarray(fac, np.float32), 1, constant_values=1.0)
+
+
 def boundaries(rng):
     bc = {}
     for e, size in (("west", NY), ("east", NY), ("north", NX), ("south", NX)):
@@ -60,7 +70,7 @@ def test_momentum_matches_reference(seed):
     qxn = np.full_like(qx, np.nan)
     qyn = np.full_like(qy, np.nan)
     nb = -(-NX // TC)
-    K.momentum(h, z, cls, ptab, qx, qy, qxn, qyn, *bc["west"], *bc["east"], *bc["north"], *bc["south"],
+    K.momentum(h, z, nman(n, wall), qx, qy, qxn, qyn, *bc["west"], *bc["east"], *bc["north"], *bc["south"],
                active_all(), TR, TC, 0, NY, 0, nb, dt=0.7, dx=2.0, g=G, theta=0.8, h_min=1e-3, froude_max=1.0)
     rx, ry = naive.momentum_ref(h, z, n, wall, qx, qy, bc, dt=0.7, dx=2.0, g=G, theta=0.8, h_min=1e-3,
                                 froude_max=1.0)
@@ -78,12 +88,12 @@ def test_momentum_froude_cap_and_fallback():
     h = np.array([[1.0, 1.0, 0.0]], np.float32)
     qx = np.zeros((1, 4), np.float32)
     qy = np.zeros((2, 3), np.float32)
-    cls, ptab = classes(np.full((1, 3), 0.01), np.zeros((1, 3), bool))
+    nm = np.full((1, 3), 0.01, np.float32)
     closed = (np.zeros(1, np.int8), np.zeros(1, np.float32))
     closed3 = (np.zeros(3, np.int8), np.zeros(3, np.float32))
     qxn = np.zeros_like(qx)
     qyn = np.zeros_like(qy)
-    K.momentum(h, z, cls, ptab, qx, qy, qxn, qyn, *closed, *closed, *closed3, *closed3, np.ones((1, 1), np.uint8),
+    K.momentum(h, z, nm, qx, qy, qxn, qyn, *closed, *closed, *closed3, *closed3, np.ones((1, 1), np.uint8),
                1, 3, 0, 1, 0, 1, dt=1.0, dx=1.0, g=G, theta=0.8, h_min=1e-3, froude_max=1.0)
     # face 2: h_f = max(1, -5) - max(0, -5) = 1 m: cap q = 1 * sqrt(g * 1)
     assert qxn[0, 2] == pytest.approx(np.sqrt(G), rel=1e-6)
@@ -92,17 +102,17 @@ def test_momentum_froude_cap_and_fallback():
     h = np.array([[1.0, 1.0, 1.01, 1.0]], np.float32)  # face 2 slopes up from west to east
     qx = np.array([[0.0, -5.0, 0.0, -5.0, 0.0]], np.float32)
     qy = np.zeros((2, 4), np.float32)
-    cls, ptab = classes(np.full((1, 4), 0.0), np.zeros((1, 4), bool))
+    nm = np.zeros((1, 4), np.float32)
     closed4 = (np.zeros(4, np.int8), np.zeros(4, np.float32))
     qxn = np.zeros_like(qx)
     qyn = np.zeros_like(qy)
-    K.momentum(h, z, cls, ptab, qx, qy, qxn, qyn, *closed, *closed, *closed4, *closed4, np.ones((1, 1), np.uint8),
+    K.momentum(h, z, nm, qx, qy, qxn, qyn, *closed, *closed, *closed4, *closed4, np.ones((1, 1), np.uint8),
                1, 4, 0, 1, 0, 1, dt=0.1, dx=1.0, g=G, theta=0.0, h_min=1e-3, froude_max=0.0)
     slope = 0.01
     # smoothed: 0.5 * (-5 - 5) - g h dt slope < 0 points downhill (west): kept
     assert qxn[0, 2] == pytest.approx(0.5 * (-10.0) - G * 1.01 * 0.1 * slope, rel=1e-5)
     qx = np.array([[0.0, 5.0, 0.0, 5.0, 0.0]], np.float32)
-    K.momentum(h, z, cls, ptab, qx, qy, qxn, qyn, *closed, *closed, *closed4, *closed4, np.ones((1, 1), np.uint8),
+    K.momentum(h, z, nm, qx, qy, qxn, qyn, *closed, *closed, *closed4, *closed4, np.ones((1, 1), np.uint8),
                1, 4, 0, 1, 0, 1, dt=0.1, dx=1.0, g=G, theta=0.0, h_min=1e-3, froude_max=0.0)
     # smoothed would be +5 - ... > 0, uphill (east): plain Bates from q0 = 0 instead
     assert qxn[0, 2] == pytest.approx(-G * 1.01 * 0.1 * slope, rel=1e-5)
@@ -117,11 +127,12 @@ def test_pow_m7_3_accuracy():
 @pytest.mark.parametrize("seed", [0, 3])
 def test_outflow_factor_matches_reference(seed):
     rng, z, h, wall, qx, qy, n = random_state(seed)
-    fac = np.full_like(h, np.nan)
+    fac = pad(np.full_like(h, np.nan))
     nb = -(-NX // TC)
     K.outflow_factor(h, qx, qy, fac, active_all(), TR, TC, 0, NY, 0, nb, dt=0.9, dx=1.5)
     ref = naive.outflow_factor_ref(h, qx, qy, dt=0.9, dx=1.5)
-    np.testing.assert_allclose(fac, ref, rtol=1e-6)
+    np.testing.assert_allclose(fac[1:-1, 1:-1], ref, rtol=1e-6)
+    assert (fac[0] == 1).all() and (fac[-1] == 1).all() and (fac[:, 0] == 1).all() and (fac[:, -1] == 1).all()
     assert (ref < 1).sum() > 10 and (ref == 0).sum() > 5
 
 
@@ -147,7 +158,7 @@ def test_continuity_matches_reference(seed):
     nb = -(-NX // TC)
     ledger = np.full((NY, nb, K.L_NCOLS), np.nan)
     rowmax = np.full((NY, nb), np.nan)
-    K.continuity(h2, cls, ptab, qxn, qyn, fac, qx, qy, il2, np.zeros((1, 1), np.float32), md2, ms2, mh2, ar2,
+    K.continuity(h2, cls, ptab, qxn, qyn, pad(fac), qx, qy, il2, np.zeros((1, 1), np.float32), md2, ms2, mh2, ar2,
                  ledger, rowmax, active_all(), TR, TC, 0, NY, 0, nb, dt=0.9, dx=1.5, rain_rate=1e-5,
                  use_rain_field=False, t_end=42.0, arrival_depth=0.1, speed_depth=0.01, d_mid=0.25, d_high=0.75,
                  v_high=2.0)
@@ -182,7 +193,7 @@ def test_windows_in_any_order_give_the_same_bits():
         q1x, q1y = qx.copy(), qy.copy()
         qxn = np.zeros_like(qx)
         qyn = np.zeros_like(qy)
-        fac = np.ones_like(h)
+        fac = pad(np.ones_like(h))
         il = np.zeros_like(h)
         md, ms, mh = np.zeros_like(h), np.zeros_like(h), np.zeros_like(h)
         ar = np.full_like(h, np.nan)
@@ -190,7 +201,7 @@ def test_windows_in_any_order_give_the_same_bits():
         rm = np.zeros((NY, nb))
         kw = dict(dt=0.5, dx=1.0)
         for r0, r1, b0, b1 in order:
-            K.momentum(hh, z, cls, ptab, q1x, q1y, qxn, qyn, *bc["west"], *bc["east"], *bc["north"], *bc["south"],
+            K.momentum(hh, z, nman(n, wall), q1x, q1y, qxn, qyn, *bc["west"], *bc["east"], *bc["north"], *bc["south"],
                        act, TR, TC, r0, r1, b0, b1, g=G, theta=0.8, h_min=1e-3, froude_max=1.0, **kw)
         for r0, r1, b0, b1 in order[::-1]:
             K.outflow_factor(hh, qxn, qyn, fac, act, TR, TC, r0, r1, b0, b1, **kw)

@@ -60,7 +60,8 @@ P_DRAIN = 2  # drainage capacity [m s-1]
 P_DF_MID = 3  # debris factor when d_mid < d <= d_high [1]
 P_DF_HIGH = 4  # debris factor when d > d_high or v > v_high [1]
 P_WALL = 5  # 1.0 where the cell is a building (no flux through its faces)
-P_NCOLS = 6
+P_HELD = 6  # 1.0 where a level boundary holds the cell (left out of the largest depth of the CFL condition)
+P_NCOLS = 7
 
 # ledger columns written by the continuity pass, per (row, block)
 L_RAIN = 0
@@ -437,7 +438,9 @@ def continuity(h, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
     times ``rain_field`` when ``use_rain_field``, else ``rain_rate``, on every non-wall cell.
 
     Per ``(row, block)``: ``ledger[i, b, L_*]`` volumes [m3] and ``rowmax[i, b]`` the
-    largest depth [m] (0 when dry or inactive). Each block of a row goes through three
+    largest depth [m] of the cells not held by a level boundary (0 when dry or inactive;
+    a held cell's depth is reset every step, so it takes no part in the CFL condition:
+    the time loop uses the depth over its open neighbours instead). Each block of a row goes through three
     vectorised loops (:func:`_cell_fluxes`, :func:`_cell_depths`, :func:`_cell_trackers`);
     per-cell volumes are summed afterwards in column order.
     """
@@ -452,6 +455,7 @@ def continuity(h, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
         sv = np.empty(tc, np.float32)
         par = np.empty((6, tc), np.float64)
         dfp = np.empty((2, tc), np.float32)
+        held = np.empty(tc, np.float64)
         for b in range(b0, b1):
             for m in range(ledger.shape[2]):
                 ledger[i, b, m] = 0.0
@@ -468,6 +472,7 @@ def continuity(h, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
             for m in range(n):
                 c = cls[i, j0 + m]
                 par[0, m] = ptab[c, P_WALL]
+                held[m] = ptab[c, P_HELD]
                 par[1, m] = ptab[c, P_INFIL] * dt
                 par[2, m] = ptab[c, P_DRAIN] * dt
                 dfp[0, m] = ptab[c, P_DF_MID]
@@ -491,7 +496,7 @@ def continuity(h, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
                 v_drn += vols[3, m]
                 v_clamp += vols[4, m]
                 hj = np.float64(h[i, j0 + m])
-                if hj > hmx:
+                if hj > hmx and held[m] == 0.0:
                     hmx = hj
             # edge faces: their scaled discharges and the volumes through them
             v_bin = 0.0
@@ -686,7 +691,7 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
     bcw_mode, bcw_val, bce_mode, bce_val, bcn_mode, bcn_val, bcs_mode, bcs_val = bc
     (bps, rain_t, rain_v, use_rain_field, ring_cells, ring_weight, roof_unrouted,
      inf_cells, inf_coff, inf_t, inf_v, inf_soff,
-     held_cells, held_base, held_coff, held_t, held_v, held_soff,
+     held_cells, held_base, held_zb, held_coff, held_t, held_v, held_soff,
      el_edge, el_face, el_base, el_foff, el_t, el_v, el_soff) = fo
     ny, nx = h.shape
     nb = rowmax.shape[1]
@@ -721,7 +726,7 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
         for k in range(n_held):
             lev = _series_at(held_t[held_soff[k]:held_soff[k + 1]], held_v[held_soff[k]:held_soff[k + 1]], t, False)
             for m in range(held_coff[k], held_coff[k + 1]):
-                d = held_base[m] + lev - zflat[held_cells[m]]
+                d = held_base[m] + lev - held_zb[m]
                 if d > hb:
                     hb = d
         hm = max(hmax, hb)

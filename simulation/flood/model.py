@@ -464,12 +464,13 @@ class FloodModel(Model):
                 overrides[name] = int(ok.sum())
         self.defaults["override_layers"] = overrides
         wallf = self.wall.astype(np.float64)
+        heldf = self._held_mask().astype(np.float64)
         # walls: no infiltration, no drainage, no initial loss
         inf[self.wall] = 0.0
         ini[self.wall] = 0.0
         drn[self.wall] = 0.0
-        P = np.stack([n.ravel(), inf.ravel(), drn.ravel(), tab_dfm[lc].ravel(), tab_dfh[lc].ravel(), wallf.ravel()],
-                     axis=1)
+        P = np.stack([n.ravel(), inf.ravel(), drn.ravel(), tab_dfm[lc].ravel(), tab_dfh[lc].ravel(), wallf.ravel(),
+                      heldf.ravel()], axis=1)
         uniq, inv = np.unique(P, axis=0, return_inverse=True)
         if uniq.shape[0] > 65535:
             raise TwinValueError(f"{uniq.shape[0]} distinct combinations of cell parameters (at most 65535); "
@@ -479,6 +480,16 @@ class FloodModel(Model):
         self.ptab = np.ascontiguousarray(uniq, dtype=np.float64)
         self.initial_loss = ini.astype(np.float32)
         self.nman = np.where(self.wall, -1.0, n).astype(np.float32)  # Manning n per cell, negative = wall
+
+    def _held_mask(self) -> np.ndarray:
+        """Cells held by level boundaries given as cell masks (before the forcing is bound)."""
+        m = np.zeros(self.shape, bool)
+        for lv in self.forcing.levels:
+            if lv.cells is not None:
+                c = np.asarray(lv.cells, bool)
+                if c.shape == self.shape:
+                    m |= c
+        return m & ~self.wall
 
     # ------------------------------------------------------------------------------------------
     def _bind_forcing(self) -> None:
@@ -506,7 +517,7 @@ class FloodModel(Model):
         self.bc_val = {e: np.zeros(ny if e in ("west", "east") else nx, np.float32) for e in EDGES}
         self.bc_owner = {e: np.full(ny if e in ("west", "east") else nx, -1, np.int64) for e in EDGES}
         self.edge_levels: list[tuple[str, np.ndarray, np.ndarray, LevelBoundary]] = []
-        self.held: list[tuple[np.ndarray, np.ndarray, LevelBoundary]] = []
+        self.held: list[tuple[np.ndarray, np.ndarray, LevelBoundary, np.ndarray]] = []
         wl = self.read("water_level") if "water_level" in self.twin else None
         for k, lv in enumerate(f.levels):
             if lv.relative and wl is None:
@@ -547,7 +558,8 @@ class FloodModel(Model):
                 if not cells.any():
                     raise TwinValueError(f"level boundary {lv.name!r}: no open cell in the mask")
                 r, c = np.nonzero(cells)
-                self.held.append(((r * nx + c).astype(np.int64), base[r, c].astype(np.float64), lv))
+                self.held.append(((r * nx + c).astype(np.int64), base[r, c].astype(np.float64), lv,
+                                  self._open_ground_around(cells, r, c)))
                 self._mark_always(r, c)
         for o in f.outflows:
             rows, cols = _edge_cells(grid, o.edge)
@@ -564,6 +576,19 @@ class FloodModel(Model):
         for idx in self.inflow_cells:
             self._mark_always(idx // nx, idx % nx)
         self.breakpoints = f.breakpoints()
+
+    def _open_ground_around(self, cells, r, c) -> np.ndarray:
+        """Per held cell, the lowest ground of its open, non-held 4-neighbours (+inf if none): the depth
+        of the CFL condition at a held cell is its level above that ground."""
+        z = self.z.astype(np.float64)
+        ny, nx = self.shape
+        zb = np.full(r.size, np.inf)
+        for di, dj in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+            rr, cc = r + di, c + dj
+            ok = (rr >= 0) & (rr < ny) & (cc >= 0) & (cc < nx)
+            ok[ok] &= ~cells[rr[ok], cc[ok]] & ~self.wall[rr[ok], cc[ok]]
+            zb[ok] = np.minimum(zb[ok], z[rr[ok], cc[ok]])
+        return zb
 
     def _mark_always(self, rows, cols) -> None:
         self.base_always[np.asarray(rows) // self.tr, np.asarray(cols) // self.tc] = 1
@@ -671,9 +696,10 @@ class FloodModel(Model):
         off = lambda arrs: np.concatenate([[0], np.cumsum([len(a) for a in arrs])]).astype(np.int64)  # noqa: E731
         inf_cells = self.inflow_cells
         inf_ser = [q.discharge for q in self.forcing.inflows]
-        held_cells = [c for c, _b, _lv in self.held]
-        held_base = [b for _c, b, _lv in self.held]
-        held_ser = [lv.level for _c, _b, lv in self.held]
+        held_cells = [c for c, _b, _lv, _zb in self.held]
+        held_base = [b for _c, b, _lv, _zb in self.held]
+        held_zb = [zb for _c, _b, _lv, zb in self.held]
+        held_ser = [lv.level for _c, _b, lv, _zb in self.held]
         el_edge = np.array([EDGES.index(e) for e, _i, _b, _lv in self.edge_levels], np.int8)
         el_face = [i for _e, i, _b, _lv in self.edge_levels]
         el_base = [b for _e, _i, b, _lv in self.edge_levels]
@@ -683,7 +709,7 @@ class FloodModel(Model):
             self.ring_cells, self.ring_weight, self._roof_unrouted[0:1],
             cat(inf_cells, np.int64), off(inf_cells), cat([s_.times for s_ in inf_ser], np.float64),
             cat([s_.values for s_ in inf_ser], np.float64), off([s_.times for s_ in inf_ser]),
-            cat(held_cells, np.int64), cat(held_base, np.float64), off(held_cells),
+            cat(held_cells, np.int64), cat(held_base, np.float64), cat(held_zb, np.float64), off(held_cells),
             cat([s_.times for s_ in held_ser], np.float64), cat([s_.values for s_ in held_ser], np.float64),
             off([s_.times for s_ in held_ser]),
             el_edge, cat(el_face, np.int64), cat(el_base, np.float64), off(el_face),

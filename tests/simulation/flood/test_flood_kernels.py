@@ -33,7 +33,7 @@ def classes(n, wall, infil=None, drain=None, dfm=None, dfh=None):
     ny, nx = n.shape
     zeros = np.zeros((ny, nx))
     cols = [n, infil if infil is not None else zeros, drain if drain is not None else zeros,
-            dfm if dfm is not None else zeros, dfh if dfh is not None else zeros, wall.astype(float)]
+            dfm if dfm is not None else zeros, dfh if dfh is not None else zeros, wall.astype(float), zeros]
     P = np.stack([c.ravel() for c in cols], axis=1)
     uniq, inv = np.unique(P, axis=0, return_inverse=True)
     return inv.reshape(ny, nx).astype(np.uint8), np.ascontiguousarray(uniq)

@@ -135,6 +135,26 @@ def test_raster_rain_is_booked_where_it_falls():
     assert r.volume_error < 1e-6
 
 
+def test_held_river_takes_the_runoff_and_leaves_the_time_step_alone():
+    """A river held at its level (a cell set) drains a town under rain: the water it takes is booked,
+    and its depth (3 m) does not shrink the time step set by the shallow street water."""
+    x = np.arange(40)
+    z = np.tile(np.where(x < 30, 2.0 + 0.02 * (30 - x), -1.0), (20, 1))  # slope down to a channel
+    river = z < 0
+    tw = make_twin(z, cell_size=2.0, water_level=np.where(river, 2.0, np.nan))
+    lv = LevelBoundary([(0, 0.0), (1800, 0.0)], cells=river, relative=True, name="river")
+    f = Forcing(duration=1800, rain=Rain.constant(60.0, duration=1800), levels=[lv])
+    m = FloodModel(tw, forcing=f, infiltration=NO_LOSSES)
+    r = m.run()
+    rain = 0.030 * 40 * 20 * 4.0
+    assert r.ledger["rain"] == pytest.approx(rain, rel=1e-9)
+    assert r.ledger["held_cells"] < -0.5 * rain  # most of the rain ran into the river and left
+    assert r.volume_error < 1e-6
+    np.testing.assert_allclose((z + r.depth)[river], 2.0, atol=1e-3)  # reset every step, plus one step of inflow
+    # the time step follows the street water, not the 3 m of the river (CFL would give 0.26 s)
+    assert r.steps < 1800 / 0.5
+
+
 def test_time_series_and_rain_helpers():
     s = TimeSeries([0, 600, 1200], [10.0, 60.0, 0.0], "mm h-1", kind="step", name="rain")
     assert s.at(0) == 10 and s.at(599.9) == 10 and s.at(600) == 60 and s.at(1200) == 0 and s.at(5000) == 0

@@ -1004,6 +1004,50 @@ def bathtub(z, blocked, seed, level):
 
 
 @njit(cache=True)
+def bathtub_levels(z, blocked, seed_level):
+    """Water levels spreading from seeds with their own levels (NaN = not a seed) [m].
+
+    A cell is flooded at level L when a 4-connected path of cells with ground below L
+    links it to a seed of level L; where several seeds reach a cell the highest level
+    wins (cells are settled in decreasing level order, a max-heap). Returns the level of
+    every flooded cell, NaN elsewhere (float64). With one level everywhere this is the
+    classic bathtub; with a river's sloping surface + a rise, each reach floods to its
+    own level.
+    """
+    ny, nx = z.shape
+    n = ny * nx
+    out = np.full((ny, nx), np.nan)
+    done = np.zeros(n, np.uint8)
+    hk = np.empty(n, np.float64)
+    hi = np.empty(n, np.int64)
+    hs = 0
+    for i in range(ny):
+        for j in range(nx):
+            lv = seed_level[i, j]
+            if not np.isnan(lv) and not blocked[i, j] and z[i, j] < lv:
+                hs = _heap_push(hk, hi, hs, -lv, i * nx + j)
+    di = (-1, 1, 0, 0)
+    dj = (0, 0, -1, 1)
+    while hs > 0:
+        key, c, hs = _heap_pop(hk, hi, hs)
+        if done[c]:
+            continue
+        done[c] = 1
+        lv = -key
+        i = c // nx
+        j = c - i * nx
+        out[i, j] = lv
+        for d in range(4):
+            u = i + di[d]
+            v = j + dj[d]
+            if 0 <= u < ny and 0 <= v < nx:
+                cn = u * nx + v
+                if done[cn] == 0 and not blocked[u, v] and z[u, v] < lv:
+                    hs = _heap_push(hk, hi, hs, -lv, cn)
+    return out
+
+
+@njit(cache=True)
 def _find(parent, a):
     while parent[a] != a:
         parent[a] = parent[parent[a]]

@@ -200,15 +200,17 @@ def fill_spill(terrain, *, cell_size: float, water=0.0, sources=(), blocked=None
                            volume_stored=float(depth.sum()) * area, volume_out=lost * area, basins=int(nleaves))
 
 
-def bathtub(terrain, level: float, *, seeds, blocked=None) -> np.ndarray:
-    """Depth [m] of the water connected to ``seeds`` through ground below ``level``.
+def bathtub(terrain, level, *, seeds, blocked=None) -> np.ndarray:
+    """Depth [m] of the water connected to ``seeds`` through ground below the water level.
 
     Parameters
     ----------
     terrain : array_like
         Ground altitude [m].
-    level : float
-        Water level [m] (sea level + surge, river stage).
+    level : float or array_like
+        Water level [m] (sea level + surge, river stage); an array gives each seed cell
+        its own level (a sloping river + a rise): each then floods what it reaches below
+        its level, the highest level winning where several meet.
     seeds : "edges" or array_like of bool
         Where the water comes from (the sea, the river cells, a grid edge).
     blocked : array_like of bool, optional
@@ -221,31 +223,51 @@ def bathtub(terrain, level: float, *, seeds, blocked=None) -> np.ndarray:
         ground that is not connected stays dry (it is what a bathtub map must not flood).
     """
     z = _check_terrain(terrain)
-    lev = float(level)
-    if not np.isfinite(lev):
-        raise TwinValueError(f"invalid level {level!r}")
     s = _mask(seeds, z.shape, name="seeds")
     blk = _mask(blocked, z.shape, name="blocked")
-    return K.bathtub(z, blk, s, lev)
+    lev = np.asarray(level, dtype=np.float64)
+    if lev.ndim == 0:
+        if not np.isfinite(lev):
+            raise TwinValueError(f"invalid level {level!r}")
+        return K.bathtub(z, blk, s, float(lev))
+    if lev.shape != z.shape:
+        raise TwinValueError(f"level array has shape {lev.shape}, the terrain {z.shape}")
+    seed_level = np.where(s, lev, np.nan)
+    out = K.bathtub_levels(z, blk, seed_level)
+    return np.where(np.isfinite(out), out - z, 0.0).astype(np.float32)
 
 
-def bathtub_map(twin: Twin, level: float, *, seeds="water_level") -> xr.DataArray:
-    """The bathtub depth [m] on a twin, for a water level [m] (buildings are walls).
+def bathtub_map(twin: Twin, level: float | None = None, *, rise: float | None = None,
+                seeds="water_level") -> xr.DataArray:
+    """The bathtub depth [m] on a twin (buildings are walls).
 
-    ``seeds``: ``"water_level"`` (cells of the twin's permanent water: the sea or the
-    river), ``"edges"``, an edge name, or a boolean mask.
+    Give an absolute ``level`` [m] (the sea at 1.0 m + surge), or a ``rise`` [m] above
+    the twin's permanent water (``water_level``): a river flooding 1 m above its normal,
+    sloping level. ``seeds``: ``"water_level"`` (the cells of the permanent water),
+    ``"edges"``, an edge name, or a boolean mask.
     """
+    if (level is None) == (rise is None):
+        raise TwinValueError("bathtub_map: give either a level or a rise")
     z = twin.array("terrain")
     shape = z.shape
+    wl = twin.array("water_level") if "water_level" in twin else None
     if isinstance(seeds, str) and seeds == "water_level":
-        if "water_level" not in twin:
+        if wl is None:
             raise TwinValueError("bathtub_map: the twin has no water_level layer; pass seeds='edges' or a mask")
-        s = np.isfinite(twin.array("water_level"))
+        s = np.isfinite(wl)
     elif isinstance(seeds, str) and seeds in ("west", "east", "north", "south"):
         s = edge_mask(shape, (seeds,))
     else:
         s = seeds
+    if rise is not None:
+        if wl is None:
+            raise TwinValueError("bathtub_map: a rise needs the twin's water_level layer")
+        lev = np.where(np.isfinite(wl), wl.astype(np.float64) + float(rise), np.nan)
+        what = f"{float(rise):.2f} m above the permanent water"
+    else:
+        lev = float(level)
+        what = f"a water level of {lev:.2f} m"
     blocked = twin.array("building_id") > 0 if "building_id" in twin else None
-    d = bathtub(z, level, seeds=s, blocked=blocked)
+    d = bathtub(z, lev, seeds=s, blocked=blocked)
     return layer_dataarray(twin.grid, "bathtub_depth", d, units="m",
-                           long_name=f"depth below a water level of {float(level):.2f} m, connected to the source")
+                           long_name=f"depth below {what}, connected to the water")

@@ -104,3 +104,32 @@ def test_flooded_road_length():
     L = flooded_road_length(tw.roads, d, tw.grid, threshold=0.1)
     assert L[10] == pytest.approx(20.0, abs=0.5)
     assert L[11] == 0.0
+
+
+def test_coarsen_and_refine_round_trip():
+    """Coarse blocks: mean terrain, majority walls and land cover, water where half the block is water."""
+    from simulation.flood.resample import coarse_grid, coarsen_for_flood, refine
+    from twin.layers import Landcover
+
+    grid = Grid(xmin=1.0, ymax=11.0, nrows=10, ncols=9, cell_size=1.0)  # origin not a multiple of 3
+    tw = Twin.empty(grid, terrain=np.arange(90, dtype=np.float32).reshape(10, 9))
+    bid = np.zeros((10, 9), np.int32)
+    bid[0:2, 0:3] = 4  # 6 of the 9 cells of... the first coarse block holds only 2 x 2 twin cells
+    tw.set_layer("building_id", bid)
+    lc = np.full((10, 9), int(Landcover.GRASS), np.uint8)
+    lc[:, 5:] = int(Landcover.ROAD)
+    tw.set_layer("landcover", lc)
+    wl = np.full((10, 9), np.nan, np.float32)
+    wl[:, 7:] = 5.0
+    tw.set_layer("water_level", wl)
+    cg, oy, ox = coarse_grid(grid, 3)
+    assert (cg.xmin, cg.ymax, cg.cell_size, oy, ox) == (0.0, 12.0, 3.0, 1, 1)
+    c = coarsen_for_flood(tw, 3)
+    assert c.grid.shape == (4, 4)
+    # first block: twin cells rows 0..1, cols 0..1 (the rest is outside): all building, mean terrain
+    assert c.array("building_id")[0, 0] == 4
+    assert c.array("terrain")[0, 0] == pytest.approx(np.mean([0, 1, 9, 10]))
+    assert c.array("landcover")[0, 3] == int(Landcover.ROAD)
+    assert np.isfinite(c.array("water_level")[1, 3]) and np.isnan(c.array("water_level")[1, 1])
+    back = refine(c.array("terrain"), 3, grid)
+    assert back.shape == (10, 9) and back[0, 0] == c.array("terrain")[0, 0] and back[9, 8] == c.array("terrain")[3, 3]

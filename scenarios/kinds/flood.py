@@ -494,8 +494,11 @@ class FloodKind(Kind):
 
             hz = hazard_rating(md, sp).astype(np.float32)
             at = None
-        # permanent water is not a flood: depths over it do not count
+        # permanent water is not a flood: depths over it (on the twin's grid, and over the coarse cells the
+        # model treated as permanent water) do not count
         perm = np.isfinite(twin.array("water_level")) if "water_level" in twin else np.zeros(grid.shape, bool)
+        if result is not None and factor > 1 and "water_level" in mtwin:
+            perm |= refine(np.isfinite(mtwin.array("water_level")), factor, grid)
         flood_depth = np.where(perm, 0.0, md)
         exposure = building_exposure(twin, max_depth=flood_depth, hazard=np.where(perm, 0.0, hz), max_speed=sp,
                                      arrival_time=at, thresholds=(config.flood_threshold, config.deep_threshold))
@@ -564,7 +567,7 @@ class FloodKind(Kind):
 
         def depth_of(r: KindResult) -> np.ndarray:
             d = r.layers[key].values.astype(np.float32)
-            return np.where(d > 0.02, d, np.nan)
+            return np.where(d > 0.05, d, np.nan)  # films under 5 cm are not drawn
 
         clim = (0.0, max(0.5, float(np.nanpercentile(depth_of(result), 99))) if np.isfinite(depth_of(result)).any()
                 else 1.0)
@@ -599,7 +602,7 @@ class FloodKind(Kind):
         if result.frames and len(result.frames) > 1:
             p = out_dir / "flood_rise.gif"
             animate(Scene.of(twin, lang=lang), result.frames, [p], label={"en": "Water depth", "fr": "Hauteur d'eau"},
-                    units="m", cmap="water", clim=clim, threshold=0.02, size=(size[0] * 3 // 5, size[1] * 3 // 5),
+                    units="m", cmap="water", clim=clim, threshold=0.05, size=(size[0] * 3 // 5, size[1] * 3 // 5),
                     title=title or label)
             paths.append(p)
         return paths

@@ -21,9 +21,10 @@ over the whole grid. Parallelism is a ``prange`` over rows; sums are written per
 ``(row, block)`` and reduced afterwards in a fixed order, so results do not depend on
 the number of threads.
 
-Memory per cell: ``z`` 4 + ``h`` 4 + parameter class 1 + ``qx``, ``qy`` 8 + their
-scratch copies 8 + outflow factor 4 + remaining initial loss 4 + trackers (max depth,
-max speed, max hazard, arrival time) 16 = 49 bytes (+ 4 with a rain raster).
+Memory per cell: ``z`` 4 + ``h`` 4 + its rounding remainder ``hlo`` 4 + Manning n 4 +
+parameter class 1 + ``qx``, ``qy`` 8 + their scratch copies 8 + outflow factor 4 +
+remaining initial loss 4 + trackers (max depth, max speed, max hazard, arrival time) 16
+= 57 bytes (+ 4 with a rain raster).
 
 Vectorisation
 -------------
@@ -100,7 +101,7 @@ def _pow_m7_3(x, fbuf, ibuf):
 
 @njit(cache=True, inline="always")
 def _face_q(q0, q_up, q_down, q_perp, eta_a, eta_b, z_a, z_b, n_f, dt, inv_dx, g, theta, h_min, froude_max,
-            fbuf, ibuf):
+            fallback, fbuf, ibuf):
     """New unit discharge through one face, positive from side a to side b [m2 s-1].
 
     de Almeida et al. (2012) q-centred local inertial update with semi-implicit
@@ -116,7 +117,7 @@ def _face_q(q0, q_up, q_down, q_perp, eta_a, eta_b, z_a, z_b, n_f, dt, inv_dx, g
     inv_den = 1.0 / (1.0 + g * dt * n_f * n_f * qmag * _pow_m7_3(hf, fbuf, ibuf))
     grav = g * hf * dt * slope
     q = (theta * q0 + 0.5 * (1.0 - theta) * (q_up + q_down) - grav) * inv_den
-    if q * slope > 0.0:
+    if fallback and q * slope > 0.0:
         q = (q0 - grav) * inv_den
     if froude_max > 0.0:
         qmax = froude_max * hf * math.sqrt(g * hf)
@@ -130,35 +131,9 @@ def _face_q(q0, q_up, q_down, q_perp, eta_a, eta_b, z_a, z_b, n_f, dt, inv_dx, g
 _MAGIC = np.uint64(0x553EF0FF289DD794)
 
 
-@njit(cache=True, inline="always")
-def _boundary_q(q0, q_in, qp, etac, zc, nc, mode, val, inward, dt, inv_dx, dx, g, theta, h_min, froude_max,
-                fbuf, ibuf):
-    """Discharge through a grid-edge face (positive into the domain when ``inward``).
-
-    Mode 1: a ghost cell at the edge cell's ground with water level ``val`` [m]; mode 2:
-    free outflow, the ghost surface ``val * dx`` lower (``val`` = slope), outflow only.
-    """
-    if mode == BC_LEVEL:
-        ge = np.float64(val)
-        gz = zc
-    else:
-        s = np.float64(val) * dx
-        ge = etac - s
-        gz = zc - s
-    if inward:
-        q = _face_q(q0, q0, q_in, qp, ge, etac, gz, zc, nc, dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
-        if mode == BC_FREE and q > 0.0:
-            q = 0.0
-    else:
-        q = _face_q(q0, q_in, q0, qp, etac, ge, zc, gz, nc, dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
-        if mode == BC_FREE and q < 0.0:
-            q = 0.0
-    return q
-
-
 @njit(cache=True, error_model="numpy")
 def _faces_row(za_, zb_, ha_, hb_, na_, nb_, q_up, q0_, q_down, pa, pb, out, buf,
-               dt, inv_dx, g, theta, h_min, froude_max):
+               dt, inv_dx, g, theta, h_min, froude_max, fallback):
     """Interior faces between two rows of cells ``a`` and ``b`` (1-D views, face ``k`` between
     ``a[k]`` and ``b[k]``): the de Almeida update of :func:`_face_q`, branch-free.
 
@@ -202,7 +177,7 @@ def _faces_row(za_, zb_, ha_, hb_, na_, nb_, q_up, q0_, q_down, pa, pb, out, buf
         grav = gdt * hs * slope
         qc = (theta * q0 + c_sm * (np.float64(q_up[k]) + np.float64(q_down[k])) - grav) * inv_den
         qb = (q0 - grav) * inv_den
-        q = qb if qc * slope > 0.0 else qc
+        q = qb if fallback and qc * slope > 0.0 else qc
         if froude_max > 0.0:
             qmax = froude_max * hs * math.sqrt(g * hs)
             q = min(max(q, -qmax), qmax)
@@ -212,7 +187,7 @@ def _faces_row(za_, zb_, ha_, hb_, na_, nb_, q_up, q0_, q_down, pa, pb, out, buf
 
 @njit(cache=True, inline="always")
 def _boundary_q(q0, q_in, qp, etac, zc, nc, mode, val, inward, dt, inv_dx, dx, g, theta, h_min, froude_max,
-                fbuf, ibuf):
+                fallback, fbuf, ibuf):
     """Discharge through a grid-edge face (positive into the domain when ``inward``).
 
     Mode 1: a ghost cell at the edge cell's ground with water level ``val`` [m]; mode 2:
@@ -226,11 +201,11 @@ def _boundary_q(q0, q_in, qp, etac, zc, nc, mode, val, inward, dt, inv_dx, dx, g
         ge = etac - s
         gz = zc - s
     if inward:
-        q = _face_q(q0, q0, q_in, qp, ge, etac, gz, zc, nc, dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
+        q = _face_q(q0, q0, q_in, qp, ge, etac, gz, zc, nc, dt, inv_dx, g, theta, h_min, froude_max, fallback, fbuf, ibuf)
         if mode == BC_FREE and q > 0.0:
             q = 0.0
     else:
-        q = _face_q(q0, q_in, q0, qp, etac, ge, zc, gz, nc, dt, inv_dx, g, theta, h_min, froude_max, fbuf, ibuf)
+        q = _face_q(q0, q_in, q0, qp, etac, ge, zc, gz, nc, dt, inv_dx, g, theta, h_min, froude_max, fallback, fbuf, ibuf)
         if mode == BC_FREE and q < 0.0:
             q = 0.0
     return q
@@ -239,7 +214,7 @@ def _boundary_q(q0, q_in, qp, etac, zc, nc, mode, val, inward, dt, inv_dx, dx, g
 @njit(cache=True, parallel=True, error_model="numpy")
 def momentum(h, z, nman, qx, qy, qxn, qyn,
              bcw_mode, bcw_val, bce_mode, bce_val, bcn_mode, bcn_val, bcs_mode, bcs_val,
-             active, tr, tc, r0, r1, b0, b1, dt, dx, g, theta, h_min, froude_max):
+             active, tr, tc, r0, r1, b0, b1, dt, dx, g, theta, h_min, froude_max, fallback):
     """Momentum pass: new face discharges ``qxn``, ``qyn`` [m2 s-1] from ``h`` and the old ``qx``, ``qy``.
 
     ``nman`` is the Manning n of each cell [s m-1/3], negative for walls (no flux through
@@ -267,7 +242,7 @@ def momentum(h, z, nman, qx, qy, qxn, qyn,
                 _faces_row(z[i, ja - 1:j1 - 1], z[i, ja:j1], h[i, ja - 1:j1 - 1], h[i, ja:j1],
                            nman[i, ja - 1:j1 - 1], nman[i, ja:j1], qx[i, ja - 1:j1 - 1], qx[i, ja:j1],
                            qx[i, ja + 1:j1 + 1], qy[i, ja - 1:j1], qy[i + 1, ja - 1:j1], qxn[i, ja:j1], buf[:m],
-                           dt, inv_dx, g, theta, h_min, froude_max)
+                           dt, inv_dx, g, theta, h_min, froude_max, fallback)
             if j0 == 0:
                 nc = np.float64(nman[i, 0])
                 q = 0.0
@@ -276,7 +251,7 @@ def momentum(h, z, nman, qx, qy, qxn, qyn,
                     q = _boundary_q(np.float64(qx[i, 0]), np.float64(qx[i, 1]) if nx > 1 else np.float64(qx[i, 0]),
                                     0.5 * (np.float64(qy[i, 0]) + np.float64(qy[i + 1, 0])),
                                     zc + np.float64(h[i, 0]), zc, nc, bcw_mode[i], bcw_val[i], True,
-                                    dt, inv_dx, dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                                    dt, inv_dx, dx, g, theta, h_min, froude_max, fallback, fbuf, ibuf)
                 qxn[i, 0] = q
             if j1 == nx:
                 nc = np.float64(nman[i, nx - 1])
@@ -286,7 +261,7 @@ def momentum(h, z, nman, qx, qy, qxn, qyn,
                     q = _boundary_q(np.float64(qx[i, nx]), np.float64(qx[i, nx - 1]) if nx > 1 else np.float64(qx[i, nx]),
                                     0.5 * (np.float64(qy[i, nx - 1]) + np.float64(qy[i + 1, nx - 1])),
                                     zc + np.float64(h[i, nx - 1]), zc, nc, bce_mode[i], bce_val[i], False,
-                                    dt, inv_dx, dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                                    dt, inv_dx, dx, g, theta, h_min, froude_max, fallback, fbuf, ibuf)
                 qxn[i, nx] = q
             # y faces: the north faces of row i
             if i == 0:
@@ -298,13 +273,13 @@ def momentum(h, z, nman, qx, qy, qxn, qyn,
                         q = _boundary_q(np.float64(qy[0, j]), np.float64(qy[1, j]) if ny > 1 else np.float64(qy[0, j]),
                                         0.5 * (np.float64(qx[0, j]) + np.float64(qx[0, j + 1])),
                                         zc + np.float64(h[0, j]), zc, nc, bcn_mode[j], bcn_val[j], True,
-                                        dt, inv_dx, dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                                        dt, inv_dx, dx, g, theta, h_min, froude_max, fallback, fbuf, ibuf)
                     qyn[0, j] = q
             else:
                 _faces_row(z[i - 1, j0:j1], z[i, j0:j1], h[i - 1, j0:j1], h[i, j0:j1], nman[i - 1, j0:j1],
                            nman[i, j0:j1], qy[i - 1, j0:j1], qy[i, j0:j1], qy[i + 1, j0:j1],
                            qx[i - 1, j0:j1 + 1], qx[i, j0:j1 + 1], qyn[i, j0:j1], buf[:j1 - j0],
-                           dt, inv_dx, g, theta, h_min, froude_max)
+                           dt, inv_dx, g, theta, h_min, froude_max, fallback)
             if i == ny - 1:
                 for j in range(j0, j1):
                     nc = np.float64(nman[ny - 1, j])
@@ -314,7 +289,7 @@ def momentum(h, z, nman, qx, qy, qxn, qyn,
                         q = _boundary_q(np.float64(qy[ny, j]), np.float64(qy[ny - 1, j]) if ny > 1 else np.float64(qy[ny, j]),
                                         0.5 * (np.float64(qx[ny - 1, j]) + np.float64(qx[ny - 1, j + 1])),
                                         zc + np.float64(h[ny - 1, j]), zc, nc, bcs_mode[j], bcs_val[j], False,
-                                        dt, inv_dx, dx, g, theta, h_min, froude_max, fbuf, ibuf)
+                                        dt, inv_dx, dx, g, theta, h_min, froude_max, fallback, fbuf, ibuf)
                     qyn[ny, j] = q
 
 
@@ -370,11 +345,17 @@ def _cell_fluxes(qxr, qn_, qs_, fm, fn, fs, qx_out, qy_out, net, su, sv, k):
 
 
 @njit(cache=True, error_model="numpy")
-def _cell_depths(hr, ilr, net, wall, inf, drn, rain, vols):
-    """New depths of a row of cells: fluxes + rain, then initial loss, infiltration, drainage (each limited)."""
+def _cell_depths(hr, lor, ilr, net, wall, inf, drn, rain, vols):
+    """New depths of a row of cells: fluxes + rain, then initial loss, infiltration, drainage (each limited).
+
+    The depth is ``hr + lor``: a float32 value and the float32 rounding remainder of the
+    float64 update (compensated summation), so that increments far below the float32
+    resolution of a deep cell (a pond draining slowly over its sill) are neither lost
+    nor created.
+    """
     for m in range(net.shape[0]):
         r = rain[m] if wall[m] == 0.0 else 0.0
-        hn = np.float64(hr[m]) + net[m] + r
+        hn = np.float64(hr[m]) + np.float64(lor[m]) + net[m] + r
         pos = hn > 0.0
         il = np.float64(ilr[m])
         t1 = min(il, hn) if pos else 0.0
@@ -385,7 +366,10 @@ def _cell_depths(hr, ilr, net, wall, inf, drn, rain, vols):
         t3 = min(drn[m], hn) if pos else 0.0
         hn -= t3
         clamp = -hn if hn < 0.0 else 0.0
-        hr[m] = np.float32(max(hn, 0.0))
+        hn = max(hn, 0.0)
+        h32 = np.float32(hn)
+        hr[m] = h32
+        lor[m] = np.float32(hn - np.float64(h32))
         vols[0, m] = r
         vols[1, m] = t1
         vols[2, m] = t2
@@ -423,7 +407,7 @@ def _cell_trackers(hr, su, sv, dfm, dfh, mdr, msr, mhr, arr, t_end, arrival_dept
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def continuity(h, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
+def continuity(h, hlo, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
                max_depth, max_speed, max_hazard, arrival,
                ledger, rowmax, active, tr, tc, r0, r1, b0, b1,
                dt, dx, rain_rate, use_rain_field, t_end, arrival_depth, speed_depth,
@@ -478,7 +462,7 @@ def continuity(h, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
                 dfp[0, m] = ptab[c, P_DF_MID]
                 dfp[1, m] = ptab[c, P_DF_HIGH]
                 par[5, m] = rain_rate * dt * (np.float64(rain_field[i, j0 + m]) if use_rain_field else 1.0)
-            _cell_depths(h[i, j0:j1], initial_loss[i, j0:j1], net[:n], par[0, :n], par[1, :n], par[2, :n],
+            _cell_depths(h[i, j0:j1], hlo[i, j0:j1], initial_loss[i, j0:j1], net[:n], par[0, :n], par[1, :n], par[2, :n],
                          par[5, :n], vols[:, :n])
             _cell_trackers(h[i, j0:j1], su[:n], sv[:n], dfp[0, :n], dfp[1, :n], max_depth[i, j0:j1],
                            max_speed[i, j0:j1], max_hazard[i, j0:j1], arrival[i, j0:j1], t_end,
@@ -543,40 +527,6 @@ def continuity(h, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
             ledger[i, b, L_BND_OUT] = v_bout
             ledger[i, b, L_CLAMP] = v_clamp * area
             rowmax[i, b] = hmx
-
-
-@njit(cache=True)
-def add_sources(h, idx, depth):
-    """Add ``depth[k]`` [m] to cell ``idx[k]`` (flat index), serially; return the volume actually added [m x cells].
-
-    Used for point and line inflows and for roof rain routed to street cells. The
-    returned sum is of the float32 increments really stored, so the ledger books
-    what the state received.
-    """
-    hflat = h.reshape(-1)
-    total = 0.0
-    for k in range(idx.shape[0]):
-        c = idx[k]
-        old = hflat[c]
-        new = np.float32(np.float64(old) + depth[k])
-        hflat[c] = new
-        total += np.float64(new) - np.float64(old)
-    return total
-
-
-@njit(cache=True)
-def hold_levels(h, z, idx, level):
-    """Set cells ``idx`` to the water level ``level[k]`` [m]: ``h = max(level - z, 0)``; return the net volume added [m x cells]."""
-    hflat = h.reshape(-1)
-    zflat = z.reshape(-1)
-    total = 0.0
-    for k in range(idx.shape[0]):
-        c = idx[k]
-        old = hflat[c]
-        new = np.float32(max(np.float64(level[k]) - np.float64(zflat[c]), 0.0))
-        hflat[c] = new
-        total += np.float64(new) - np.float64(old)
-    return total
 
 
 @njit(cache=True)
@@ -673,7 +623,7 @@ T_NTERMS = 10
 
 @njit(cache=True)
 def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed, alpha, dx, g, theta, h_min,
-            froude_max, arrival_depth, speed_depth, d_mid, d_high, v_high, tr, tc):
+            froude_max, fallback, arrival_depth, speed_depth, d_mid, d_high, v_high, tr, tc):
     """Time steps from ``t`` until ``t_stop`` (or ``max_steps``): the whole loop in compiled code.
 
     ``st`` = (h, z, nman, cls, ptab, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth,
@@ -686,7 +636,7 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
     ``t_stop`` or ``max_steps``; 1 = unstable (``info`` = the depth reached); 2 = the
     fixed time step breaks the CFL condition (``info`` = the CFL limit).
     """
-    (h, z, nman, cls, ptab, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth, max_speed, max_hazard,
+    (h, hlo, z, nman, cls, ptab, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth, max_speed, max_hazard,
      arrival, ledger_rows, rowmax, act, act_prev, base_always, rain_tiles, tile_cells) = st
     bcw_mode, bcw_val, bce_mode, bce_val, bcn_mode, bcn_val, bcs_mode, bcs_val = bc
     (bps, rain_t, rain_v, use_rain_field, ring_cells, ring_weight, roof_unrouted,
@@ -697,6 +647,7 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
     nb = rowmax.shape[1]
     area = dx * dx
     hflat = h.reshape(-1)
+    lflat = hlo.reshape(-1)
     zflat = z.reshape(-1)
     steps = 0
     cell_updates = 0.0
@@ -751,18 +702,19 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
                 nc = inf_coff[k + 1] - inf_coff[k]
                 dd = q * dt / (nc * area)
                 for m in range(inf_coff[k], inf_coff[k + 1]):
-                    c = inf_cells[m]
-                    hflat[c] = np.float32(np.float64(hflat[c]) + dd)
+                    _add_depth(hflat, lflat, inf_cells[m], dd)
                 ledger[T_INFLOW] += q * dt
         for k in range(n_held):
             lev = _series_at(held_t[held_soff[k]:held_soff[k + 1]], held_v[held_soff[k]:held_soff[k + 1]], tm, False)
             vol = 0.0
             for m in range(held_coff[k], held_coff[k + 1]):
                 c = held_cells[m]
-                old = np.float64(hflat[c])
-                new = np.float32(max(held_base[m] + lev - np.float64(zflat[c]), 0.0))
-                hflat[c] = new
-                vol += np.float64(new) - old
+                old = np.float64(hflat[c]) + np.float64(lflat[c])
+                new = max(held_base[m] + lev - np.float64(zflat[c]), 0.0)
+                h32 = np.float32(new)
+                hflat[c] = h32
+                lflat[c] = np.float32(new - np.float64(h32))
+                vol += new - old
             ledger[T_HELD] += vol * area
         rate = _series_at(rain_t, rain_v, t, True)
         for a in range(always.shape[0]):
@@ -773,9 +725,8 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
         if rate > 0.0:
             vol = 0.0
             for m in range(ring_cells.shape[0]):
-                c = ring_cells[m]
                 dd = ring_weight[m] * rate * dt
-                hflat[c] = np.float32(np.float64(hflat[c]) + dd)
+                _add_depth(hflat, lflat, ring_cells[m], dd)
                 vol += dd
             ledger[T_RAIN] += vol * area
             v = rate * roof_unrouted[0] * dt * area
@@ -811,9 +762,9 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
         # -- the three passes
         momentum(h, z, nman, qx, qy, qxn, qyn, bcw_mode, bcw_val, bce_mode, bce_val, bcn_mode, bcn_val,
                  bcs_mode, bcs_val, act, tr, tc, 0, ny, 0, nb,
-                 dt=dt, dx=dx, g=g, theta=theta, h_min=h_min, froude_max=froude_max)
+                 dt=dt, dx=dx, g=g, theta=theta, h_min=h_min, froude_max=froude_max, fallback=fallback)
         outflow_factor(h, qxn, qyn, fac, act, tr, tc, 0, ny, 0, nb, dt=dt, dx=dx)
-        continuity(h, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_field, max_depth, max_speed,
+        continuity(h, hlo, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_field, max_depth, max_speed,
                    max_hazard, arrival, ledger_rows, rowmax, act, tr, tc, 0, ny, 0, nb,
                    dt=dt, dx=dx, rain_rate=rate, use_rain_field=use_rain_field, t_end=t_end,
                    arrival_depth=arrival_depth, speed_depth=speed_depth, d_mid=d_mid, d_high=d_high,
@@ -840,15 +791,24 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
     return t, steps, hmax, cell_updates, 0, 0.0
 
 
+@njit(cache=True, inline="always")
+def _add_depth(hflat, lflat, c, dd):
+    """Add ``dd`` [m] to cell ``c`` of the compensated depth ``hflat + lflat``."""
+    v = np.float64(hflat[c]) + np.float64(lflat[c]) + dd
+    h32 = np.float32(v)
+    hflat[c] = h32
+    lflat[c] = np.float32(v - np.float64(h32))
+
+
 @njit(cache=True, parallel=True)
-def storage(h):
-    """Per-row water volume [m x cells] (float64), to be summed in row order."""
+def storage(h, hlo):
+    """Per-row water volume [m x cells] (float64) of the compensated depth ``h + hlo``, summed in row order later."""
     ny, nx = h.shape
     out = np.zeros(ny, np.float64)
     for i in prange(ny):
         s = 0.0
         for j in range(nx):
-            s += np.float64(h[i, j])
+            s += np.float64(h[i, j]) + np.float64(hlo[i, j])
         out[i] = s
     return out
 

@@ -50,8 +50,9 @@ def test_ea1_pond_settles_at_the_sill():
     np.testing.assert_allclose(eta[:, west], 9.70, atol=2e-3)
     # the pond filled while the river stood above the sill (10.35 m)
     assert r.max_depth[5, 50] == pytest.approx(10.35 - z[5, 50], abs=0.01)
-    assert r.volume_error < 2e-6
-    assert (r.checks["relative_error"] < 2e-6).all()
+    # float64 ledger, float32 depth + its rounding remainder: the ledger closes to rounding (measured 3e-14)
+    assert r.volume_error < 1e-10
+    assert (r.checks["relative_error"] < 1e-10).all()
 
 
 def test_ea1_no_leak_below_the_sill():
@@ -89,8 +90,8 @@ def test_ea2_analogue_ponds_never_stand_above_their_sill():
                    infiltration=NO_LOSSES)
     r = m.run(output_interval=4 * H)
     assert r.ledger["inflow"] == pytest.approx(97_200.0, rel=1e-12)
-    assert r.ledger["storage"] == pytest.approx(97_200.0, rel=1e-6)
-    assert r.volume_error < 1e-6
+    assert r.ledger["storage"] == pytest.approx(97_200.0, rel=1e-9)
+    assert r.volume_error < 1e-9
     eta = z + r.depth
     label, nleaves, parent, _sib, spill, _cap, _entry, _ocean = K.depression_tree(
         z, np.zeros(z.shape, bool), np.zeros(z.shape, bool))
@@ -188,7 +189,7 @@ def test_closed_town_conserves_volume_and_depths_stay_positive():
     assert r.ledger["rain"] == pytest.approx(80 * 60 * (30 + 90 + 20) / 6 / 1000, rel=1e-9)  # 23.33 mm on 4800 m2
     assert r.ledger["roof_drainage"] == 0.0  # every roof has a street around it
     assert r.ledger["infiltration"] > 0 and r.ledger["drainage"] > 0 and r.ledger["initial_loss"] > 0
-    assert (r.checks["relative_error"] < 1e-6).all()
+    assert (r.checks["relative_error"] < 1e-9).all()
     assert min(snaps) >= 0.0 and all(s[1].min() >= 0 for s in r.snapshots)
     assert r.ledger["clamp"] < 1e-9 * r.ledger["rain"]
     assert (r.depth[bid > 0] == 0).all()
@@ -218,4 +219,33 @@ def test_fill_spill_is_the_end_state_of_a_closed_basin():
     assert fs.level[lakes == 1].max() == pytest.approx(1.9625, abs=1e-9)
     iou = ((r.depth > 0.01) & (fs.depth > 0.01)).sum() / ((r.depth > 0.01) | (fs.depth > 0.01)).sum()
     assert iou > 0.9
+    assert r.volume_error < 1e-6
+
+
+def deep_bowl_run(**kw):
+    """A 2 m deep bowl on a smooth surface (n = 0.016) fed by four 1.5 m3/s jets and 60 mm/h of rain."""
+    n, dx = 100, 2.0
+    x = (np.arange(n) + 0.5) * dx
+    X, Y = np.meshgrid(x, x)
+    z = 170 - 2.0 * np.exp(-((X - 100) ** 2 + (Y - 100) ** 2) / (2 * 30 ** 2)) + 0.002 * X
+    tw = make_twin(z, cell_size=dx, water_level=np.where(z < 169.2, 169.2, np.nan))
+    jets = [Inflow([(0, 1.5), (1800, 1.5)], p, name=str(k)) for k, p in
+            enumerate([(101, 190), (101, 10), (10, 101), (190, 101)])]
+    m = FloodModel(tw, forcing=Forcing(duration=1800, rain=Rain.constant(60, duration=1800), inflows=jets),
+                   manning=uniform_n(0.016), infiltration=NO_LOSSES, **kw)
+    r = m.run(gauges={"centre": (101.0, 101.0)}, gauge_interval=2.0)
+    return z, r
+
+
+def test_deep_pond_fed_by_jets_stays_smooth():
+    """At the default CFL coefficient (0.5) the pond fills without oscillating: the centre gauge never jumps more
+    than 1 cm in 2 s and the maximum depth is the final one. At alpha = 0.7 (physics.md's value, 99 % of the
+    2-D limit 1/sqrt(2) of this forward-backward scheme) the same pond oscillated by metres (measured: 1.1 m
+    jumps, maximum depth 3.44 m for a final 2.03 m)."""
+    z, r = deep_bowl_run()
+    g = r.gauges["centre"].to_numpy()
+    assert np.abs(np.diff(g)).max() < 0.01
+    assert r.max_depth.max() == pytest.approx(r.depth.max(), abs=0.01)
+    eta = z + r.depth
+    assert np.std(eta[r.depth > 0.5]) < 0.002
     assert r.volume_error < 1e-6

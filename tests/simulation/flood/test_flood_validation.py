@@ -144,7 +144,7 @@ def test_ea4_radial_spreading_matches_the_1d_reference():
         href = np.array([np.interp(radius, rc, hk) for hk in ref])
         hm = r.gauges[name].to_numpy()[1:]
         if radius >= 100:
-            assert hm.max() == pytest.approx(href.max(), rel=0.05), name  # measured within 2.5 %
+            assert hm.max() == pytest.approx(href.max(), rel=0.05), name  # measured 1.0-2.1 % below
             assert abs(arrival(hm) - arrival(href)) <= max(120.0, 0.05 * arrival(href)), name
     # isotropy: the diagonal point 6 and an on-axis point at the same radius (424 m)
     g6, gaxis = r.gauges["6"].to_numpy()[1:], r.gauges["6-axis"].to_numpy()[1:]

@@ -22,9 +22,9 @@ over the whole grid. Parallelism is a ``prange`` over rows; sums are written per
 the number of threads.
 
 Memory per cell: ``z`` 4 + ``h`` 4 + its rounding remainder ``hlo`` 4 + Manning n 4 +
-parameter class 1 + ``qx``, ``qy`` 8 + their scratch copies 8 + outflow factor 4 +
-remaining initial loss 4 + trackers (max depth, max speed, max hazard, arrival time) 16
-= 57 bytes (+ 4 with a rain raster).
+flags 1 + infiltration and drainage rates 8 + land-cover code 1 + ``qx``, ``qy`` 8 + their
+scratch copies 8 + outflow factor 4 + remaining initial loss 4 + trackers (max depth, max
+speed, max hazard, arrival time) 16 = 66 bytes (+ 4 with a rain raster).
 
 Vectorisation
 -------------
@@ -40,11 +40,12 @@ Physical quantities are always passed by keyword (``dt=..., dx=...``). They are 
 declared keyword-only (``*``) because numba cannot bind keyword-only parameters when one
 compiled function calls another (the time loop :func:`advance` calls the passes).
 
-Parameter classes
------------------
-Per-cell physical parameters are stored as a ``uint8`` class index into a small float64
-table ``ptab[class, column]`` (columns ``P_*`` below): the tables stay in L1 cache and the
-state streams one byte per cell instead of 20.
+Per-cell parameters
+-------------------
+Per-cell parameters are plain arrays (Manning n with walls negative, flags, infiltration and
+drainage rates), read in the vector loops; the debris factors come from a small table
+indexed by the land-cover code. A class table with indirect loads was tried: the gathers
+kept LLVM from vectorising and cost ~6 ns per cell, more than the extra bytes.
 """
 
 from __future__ import annotations
@@ -53,16 +54,6 @@ import math
 
 import numpy as np
 from numba import njit, prange
-
-# columns of the parameter-class table
-P_N = 0  # Manning n [s m-1/3]
-P_INFIL = 1  # constant infiltration rate [m s-1]
-P_DRAIN = 2  # drainage capacity [m s-1]
-P_DF_MID = 3  # debris factor when d_mid < d <= d_high [1]
-P_DF_HIGH = 4  # debris factor when d > d_high or v > v_high [1]
-P_WALL = 5  # 1.0 where the cell is a building (no flux through its faces)
-P_HELD = 6  # 1.0 where a level boundary holds the cell (left out of the largest depth of the CFL condition)
-P_NCOLS = 7
 
 # ledger columns written by the continuity pass, per (row, block)
 L_RAIN = 0
@@ -357,25 +348,27 @@ def _cell_fluxes(qxr, qn_, qs_, fm, fn, fs, qx_out, qy_out, net, su, sv, k):
 
 
 @njit(cache=True, error_model="numpy")
-def _cell_depths(hr, lor, ilr, net, wall, inf, drn, rain, vols):
+def _cell_depths(hr, lor, ilr, net, flags, inf, drn, rain, rain_dt, use_rain, dt, vols):
     """New depths of a row of cells: fluxes + rain, then initial loss, infiltration, drainage (each limited).
 
     The depth is ``hr + lor``: a float32 value and the float32 rounding remainder of the
     float64 update (compensated summation), so that increments far below the float32
     resolution of a deep cell (a pond draining slowly over its sill) are neither lost
-    nor created.
+    nor created. ``flags`` bit 0 marks walls (no rain); ``inf``, ``drn`` are rates [m s-1];
+    rain is ``rain_dt`` [m] per step, times ``rain[m]`` when ``use_rain``.
     """
     for m in range(net.shape[0]):
-        r = rain[m] if wall[m] == 0.0 else 0.0
+        r = rain_dt * (np.float64(rain[m]) if use_rain else 1.0)
+        r = r if (flags[m] & 1) == 0 else 0.0
         hn = np.float64(hr[m]) + np.float64(lor[m]) + net[m] + r
         pos = hn > 0.0
         il = np.float64(ilr[m])
         t1 = min(il, hn) if pos else 0.0
         hn -= t1
         ilr[m] = il - t1
-        t2 = min(inf[m], hn) if pos else 0.0
+        t2 = min(np.float64(inf[m]) * dt, hn) if pos else 0.0
         hn -= t2
-        t3 = min(drn[m], hn) if pos else 0.0
+        t3 = min(np.float64(drn[m]) * dt, hn) if pos else 0.0
         hn -= t3
         clamp = -hn if hn < 0.0 else 0.0
         hn = max(hn, 0.0)
@@ -390,9 +383,9 @@ def _cell_depths(hr, lor, ilr, net, wall, inf, drn, rain, vols):
 
 
 @njit(cache=True, error_model="numpy")
-def _cell_trackers(hr, su, sv, dfm, dfh, mdr, msr, mhr, arr, t_end, arrival_depth, speed_depth, d_mid, d_high, v_high):
+def _cell_trackers(hr, su, sv, dfc, dftab, mdr, msr, mhr, arr, t_end, arrival_depth, speed_depth, d_mid, d_high, v_high):
     """Maximum depth, speed, hazard rating and arrival time of a row of cells, in float32 (the trackers'
-    precision; all-float32 arithmetic lets the loop vectorise 8 wide). Stored every step, branch-free."""
+    precision). The debris factor comes from ``dftab[dfc[m]]`` (mid, high). Stored every step."""
     te = np.float32(t_end)
     ad = np.float32(arrival_depth)
     sd = np.float32(speed_depth)
@@ -413,13 +406,14 @@ def _cell_trackers(hr, su, sv, dfm, dfh, mdr, msr, mhr, arr, t_end, arrival_dept
         v = np.float32(sv[m]) * inv2h
         spd = np.sqrt(u * u + v * v) if fast else zero
         msr[m] = max(msr[m], spd)
-        df = dfh[m] if (hd > dh) | (spd > vh) else (dfm[m] if hd > dm else zero)
+        c = dfc[m]
+        df = dftab[c, 1] if (hd > dh) | (spd > vh) else (dftab[c, 0] if hd > dm else zero)
         hz = hd * (spd + half) + df if hd > zero else zero
         mhr[m] = max(mhr[m], hz)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def continuity(h, hlo, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
+def continuity(h, hlo, flags, inf_rate, drn_rate, dfcls, dftab, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
                max_depth, max_speed, max_hazard, arrival,
                ledger, rowmax, active, tr, tc, r0, r1, b0, b1,
                dt, dx, rain_rate, use_rain_field, t_end, arrival_depth, speed_depth,
@@ -429,29 +423,29 @@ def continuity(h, hlo, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_fiel
     ``h += dt/dx * (in - out) + rain * dt - losses`` with outgoing fluxes scaled by the
     donor cell's factor (``fac`` padded, see :func:`outflow_factor`); the scaled
     discharges are stored back in ``qx``, ``qy`` (the state of the next step). Losses:
-    the remaining initial loss [m] first, then the constant infiltration rate, then the
-    drainage capacity, each limited by the water present. Rain [m s-1] is ``rain_rate``
-    times ``rain_field`` when ``use_rain_field``, else ``rain_rate``, on every non-wall cell.
+    the remaining initial loss [m] first, then the constant infiltration rate
+    ``inf_rate`` [m s-1], then the drainage capacity ``drn_rate`` [m s-1], each limited by
+    the water present. Rain [m s-1] is ``rain_rate`` times ``rain_field`` when
+    ``use_rain_field``, else ``rain_rate``, on every cell that is not a wall. ``flags``:
+    bit 0 wall, bit 1 held by a level boundary. ``dftab[dfcls]`` gives the debris factors.
 
     Per ``(row, block)``: ``ledger[i, b, L_*]`` volumes [m3] and ``rowmax[i, b]`` the
     largest depth [m] of the cells not held by a level boundary (0 when dry or inactive;
     a held cell's depth is reset every step, so it takes no part in the CFL condition:
-    the time loop uses the depth over its open neighbours instead). Each block of a row goes through three
-    vectorised loops (:func:`_cell_fluxes`, :func:`_cell_depths`, :func:`_cell_trackers`);
-    per-cell volumes are summed afterwards in column order.
+    the time loop uses the depth over its open neighbours instead). Each block of a row
+    goes through vectorised loops (:func:`_cell_fluxes`, :func:`_cell_depths`) and the
+    trackers (:func:`_cell_trackers`); per-cell volumes are summed afterwards in column order.
     """
     ny, nx = h.shape
     k = dt / dx
     area = dx * dx
+    rain_dt = rain_rate * dt
     for i in prange(r0, r1):
         ti = i // tr
         vols = np.empty((5, tc), np.float64)
         net = np.empty(tc, np.float64)
         su = np.empty(tc, np.float32)
         sv = np.empty(tc, np.float32)
-        par = np.empty((6, tc), np.float64)
-        dfp = np.empty((2, tc), np.float32)
-        held = np.empty(tc, np.float64)
         for b in range(b0, b1):
             for m in range(ledger.shape[2]):
                 ledger[i, b, m] = 0.0
@@ -464,19 +458,10 @@ def continuity(h, hlo, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_fiel
             _cell_fluxes(qxn[i, j0:j1 + 1], qyn[i, j0:j1], qyn[i + 1, j0:j1], fac[i + 1, j0:j1 + 2],
                          fac[i, j0 + 1:j1 + 1], fac[i + 2, j0 + 1:j1 + 1], qx[i, j0:j1], qy[i, j0:j1],
                          net[:n], su[:n], sv[:n], k)
-            # per-cell parameters from the class table (an indirect load: kept out of the vector loops)
-            for m in range(n):
-                c = cls[i, j0 + m]
-                par[0, m] = ptab[c, P_WALL]
-                held[m] = ptab[c, P_HELD]
-                par[1, m] = ptab[c, P_INFIL] * dt
-                par[2, m] = ptab[c, P_DRAIN] * dt
-                dfp[0, m] = ptab[c, P_DF_MID]
-                dfp[1, m] = ptab[c, P_DF_HIGH]
-                par[5, m] = rain_rate * dt * (np.float64(rain_field[i, j0 + m]) if use_rain_field else 1.0)
-            _cell_depths(h[i, j0:j1], hlo[i, j0:j1], initial_loss[i, j0:j1], net[:n], par[0, :n], par[1, :n], par[2, :n],
-                         par[5, :n], vols[:, :n])
-            _cell_trackers(h[i, j0:j1], su[:n], sv[:n], dfp[0, :n], dfp[1, :n], max_depth[i, j0:j1],
+            rrow = rain_field[i, j0:j1] if use_rain_field else rain_field[0, 0:1]
+            _cell_depths(h[i, j0:j1], hlo[i, j0:j1], initial_loss[i, j0:j1], net[:n], flags[i, j0:j1],
+                         inf_rate[i, j0:j1], drn_rate[i, j0:j1], rrow, rain_dt, use_rain_field, dt, vols[:, :n])
+            _cell_trackers(h[i, j0:j1], su[:n], sv[:n], dfcls[i, j0:j1], dftab, max_depth[i, j0:j1],
                            max_speed[i, j0:j1], max_hazard[i, j0:j1], arrival[i, j0:j1], t_end,
                            arrival_depth, speed_depth, d_mid, d_high, v_high)
             v_rain = 0.0
@@ -492,7 +477,7 @@ def continuity(h, hlo, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_fiel
                 v_drn += vols[3, m]
                 v_clamp += vols[4, m]
                 hj = np.float64(h[i, j0 + m])
-                if hj > hmx and held[m] == 0.0:
+                if hj > hmx and (flags[i, j0 + m] & 2) == 0:
                     hmx = hj
             # edge faces: their scaled discharges and the volumes through them
             v_bin = 0.0
@@ -638,7 +623,7 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
             froude_max, fallback, arrival_depth, speed_depth, d_mid, d_high, v_high, tr, tc):
     """Time steps from ``t`` until ``t_stop`` (or ``max_steps``): the whole loop in compiled code.
 
-    ``st`` = (h, z, nman, cls, ptab, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth,
+    ``st`` = (h, hlo, z, nman, flags, inf_rate, drn_rate, dfcls, dftab, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth,
     max_speed, max_hazard, arrival, ledger_rows, rowmax, act, act_prev, base_always,
     rain_tiles, tile_cells); ``bc`` = (mode, value) arrays of the west, east, north and
     south edges; ``fo`` = forcing arrays (see :meth:`simulation.flood.model.FloodModel._pack`).
@@ -648,8 +633,9 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
     ``t_stop`` or ``max_steps``; 1 = unstable (``info`` = the depth reached); 2 = the
     fixed time step breaks the CFL condition (``info`` = the CFL limit).
     """
-    (h, hlo, z, nman, cls, ptab, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth, max_speed, max_hazard,
-     arrival, ledger_rows, rowmax, act, act_prev, base_always, rain_tiles, tile_cells) = st
+    (h, hlo, z, nman, flags, inf_rate, drn_rate, dfcls, dftab, qx, qy, qxn, qyn, fac, initial_loss, rain_field,
+     max_depth, max_speed, max_hazard, arrival, ledger_rows, rowmax, act, act_prev, base_always, rain_tiles,
+     tile_cells) = st
     bcw_mode, bcw_val, bce_mode, bce_val, bcn_mode, bcn_val, bcs_mode, bcs_val = bc
     (bps, rain_t, rain_v, use_rain_field, ring_cells, ring_weight, roof_unrouted,
      inf_cells, inf_coff, inf_t, inf_v, inf_soff,
@@ -776,7 +762,7 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
                  bcs_mode, bcs_val, act, tr, tc, 0, ny, 0, nb,
                  dt=dt, dx=dx, g=g, theta=theta, h_min=h_min, froude_max=froude_max, fallback=fallback)
         outflow_factor(h, qxn, qyn, fac, act, tr, tc, 0, ny, 0, nb, dt=dt, dx=dx)
-        continuity(h, hlo, cls, ptab, qxn, qyn, fac, qx, qy, initial_loss, rain_field, max_depth, max_speed,
+        continuity(h, hlo, flags, inf_rate, drn_rate, dfcls, dftab, qxn, qyn, fac, qx, qy, initial_loss, rain_field, max_depth, max_speed,
                    max_hazard, arrival, ledger_rows, rowmax, act, tr, tc, 0, ny, 0, nb,
                    dt=dt, dx=dx, rain_rate=rate, use_rain_field=use_rain_field, t_end=t_end,
                    arrival_depth=arrival_depth, speed_depth=speed_depth, d_mid=d_mid, d_high=d_high,

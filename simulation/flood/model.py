@@ -22,7 +22,7 @@ State is float32; every volume is booked in float64 (rain, inflow, boundary in/o
 held cells, infiltration, initial loss, drainage, roof drainage) and checked against
 the storage change at every output time: the relative error is reported.
 
-Memory: 57 bytes per cell in the kernels (see :mod:`simulation.flood._kernels`), plus
+Memory: 66 bytes per cell in the kernels (see :mod:`simulation.flood._kernels`), plus
 the terrain/landcover/building inputs read once, plus 4 bytes per cell per depth snapshot.
 
 References
@@ -388,8 +388,8 @@ class FloodModel(Model):
             n_unk = int((lc == Landcover.UNKNOWN).sum())
             self.defaults["unknown_landcover_cells"] = n_unk
 
-        # -- per-cell parameters, compressed into classes ------------------------------
-        self._build_parameter_classes()
+        # -- per-cell parameters ------------------------------------------------------------
+        self._build_parameters()
 
         # -- state -------------------------------------------------------------------------
         self.h = np.zeros((ny, nx), np.float32)
@@ -435,7 +435,8 @@ class FloodModel(Model):
         self.hmax = float(self.rowmax.max()) if self.rowmax.size else 0.0
 
     # ------------------------------------------------------------------------------------------
-    def _build_parameter_classes(self) -> None:
+    def _build_parameters(self) -> None:
+        """Per-cell parameters from the land-cover tables and the override layers."""
         ny, nx = self.shape
         lc = self.landcover
         codes = np.arange(256)
@@ -471,21 +472,15 @@ class FloodModel(Model):
                 arr[ok] = v[ok] * factor
                 overrides[name] = int(ok.sum())
         self.defaults["override_layers"] = overrides
-        wallf = self.wall.astype(np.float64)
-        heldf = self._held_mask().astype(np.float64)
         # walls: no infiltration, no drainage, no initial loss
         inf[self.wall] = 0.0
         ini[self.wall] = 0.0
         drn[self.wall] = 0.0
-        P = np.stack([n.ravel(), inf.ravel(), drn.ravel(), tab_dfm[lc].ravel(), tab_dfh[lc].ravel(), wallf.ravel(),
-                      heldf.ravel()], axis=1)
-        uniq, inv = np.unique(P, axis=0, return_inverse=True)
-        if uniq.shape[0] > 65535:
-            raise TwinValueError(f"{uniq.shape[0]} distinct combinations of cell parameters (at most 65535); "
-                                 f"round the override layers")
-        dtype = np.uint8 if uniq.shape[0] <= 256 else np.uint16
-        self.cls = inv.reshape(ny, nx).astype(dtype)
-        self.ptab = np.ascontiguousarray(uniq, dtype=np.float64)
+        self.flags = (self.wall.astype(np.uint8) | (self._held_mask().astype(np.uint8) << 1))
+        self.inf_rate = inf.astype(np.float32)
+        self.drn_rate = drn.astype(np.float32)
+        self.dfcls = np.ascontiguousarray(lc, dtype=np.uint8)
+        self.dftab = np.ascontiguousarray(np.stack([tab_dfm, tab_dfh], axis=1), dtype=np.float32)
         self.initial_loss = ini.astype(np.float32)
         self.nman = np.where(self.wall, -1.0, n).astype(np.float32)  # Manning n per cell, negative = wall
 
@@ -724,7 +719,7 @@ class FloodModel(Model):
             cat([s_.times for s_ in el_ser], np.float64), cat([s_.values for s_ in el_ser], np.float64),
             off([s_.times for s_ in el_ser]),
         )
-        self._st = (self.h, self.hlo, self.z, self.nman, self.cls, self.ptab, self.qx, self.qy, self.qxn, self.qyn, self.fac,
+        self._st = (self.h, self.hlo, self.z, self.nman, self.flags, self.inf_rate, self.drn_rate, self.dfcls, self.dftab, self.qx, self.qy, self.qxn, self.qyn, self.fac,
                     self.initial_loss, self.rain_field, self.max_depth, self.max_speed, self.max_hazard,
                     self.arrival, self.ledger_rows, self.rowmax, self.act, self.act_prev, self.base_always,
                     self._rain_tiles, self._tile_cells)
@@ -925,7 +920,7 @@ class FloodModel(Model):
             "defaults": dict(self.defaults),
             "forcing": self.forcing.describe(),
             "warnings": list(self.warnings),
-            "bytes_per_cell": 57 + (4 if self.use_rain_field else 0),
+            "bytes_per_cell": 66 + (4 if self.use_rain_field else 0),
         }
 
     def write(self, result: FloodResult, twin: Twin | None = None) -> Twin:

@@ -28,15 +28,17 @@ def random_state(seed=0, *, walls=True):
     return rng, z, h, wall, qx, qy, n
 
 
-def classes(n, wall, infil=None, drain=None, dfm=None, dfh=None):
-    """Parameter-class table and index for per-cell parameters."""
-    ny, nx = n.shape
-    zeros = np.zeros((ny, nx))
-    cols = [n, infil if infil is not None else zeros, drain if drain is not None else zeros,
-            dfm if dfm is not None else zeros, dfh if dfh is not None else zeros, wall.astype(float), zeros]
-    P = np.stack([c.ravel() for c in cols], axis=1)
-    uniq, inv = np.unique(P, axis=0, return_inverse=True)
-    return inv.reshape(ny, nx).astype(np.uint8), np.ascontiguousarray(uniq)
+def cell_params(wall, infil=None, drain=None, dfm=None, dfh=None):
+    """The continuity kernel's per-cell inputs: flags, rates [m/s], debris class and table."""
+    shape = wall.shape
+    zeros = np.zeros(shape)
+    flags = wall.astype(np.uint8)
+    dfm = dfm if dfm is not None else zeros
+    dfh = dfh if dfh is not None else zeros
+    pairs, dfcls = np.unique(np.stack([dfm.ravel(), dfh.ravel()], 1), axis=0, return_inverse=True)
+    return (flags, (infil if infil is not None else zeros).astype(np.float32),
+            (drain if drain is not None else zeros).astype(np.float32),
+            dfcls.reshape(shape).astype(np.uint8), pairs.astype(np.float32))
 
 
 def nman(n, wall):
@@ -65,7 +67,6 @@ def active_all():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_momentum_matches_reference(seed):
     rng, z, h, wall, qx, qy, n = random_state(seed)
-    cls, ptab = classes(n, wall)
     bc = boundaries(rng)
     qxn = np.full_like(qx, np.nan)
     qyn = np.full_like(qy, np.nan)
@@ -139,11 +140,12 @@ def test_outflow_factor_matches_reference(seed):
 @pytest.mark.parametrize("seed", [0, 4])
 def test_continuity_matches_reference(seed):
     rng, z, h, wall, qxn, qyn, n = random_state(seed)
-    infil = np.where(rng.random(h.shape) < 0.5, 5e-6, 0.0)
-    drain = np.where(rng.random(h.shape) < 0.5, 8e-6, 0.0)
+    # rates are float32 per cell in the kernel: give the reference the same rounded values
+    infil = np.where(rng.random(h.shape) < 0.5, 5e-6, 0.0).astype(np.float32).astype(np.float64)
+    drain = np.where(rng.random(h.shape) < 0.5, 8e-6, 0.0).astype(np.float32).astype(np.float64)
     dfm = np.where(rng.random(h.shape) < 0.5, 1.0, 0.0)
     dfh = np.where(rng.random(h.shape) < 0.5, 1.0, 0.5)
-    cls, ptab = classes(n, wall, infil, drain, dfm, dfh)
+    params = cell_params(wall, infil, drain, dfm, dfh)
     fac = naive.outflow_factor_ref(h, qxn, qyn, dt=0.9, dx=1.5).astype(np.float32)
     il = np.where(rng.random(h.shape) < 0.5, 1e-3, 0.0).astype(np.float32)
     md = (rng.random(h.shape) * 0.3).astype(np.float32)
@@ -159,7 +161,7 @@ def test_continuity_matches_reference(seed):
     ledger = np.full((NY, nb, K.L_NCOLS), np.nan)
     rowmax = np.full((NY, nb), np.nan)
     hlo = np.zeros_like(h2)
-    K.continuity(h2, hlo, cls, ptab, qxn, qyn, pad(fac), qx, qy, il2, np.zeros((1, 1), np.float32), md2, ms2, mh2, ar2,
+    K.continuity(h2, hlo, *params, qxn, qyn, pad(fac), qx, qy, il2, np.zeros((1, 1), np.float32), md2, ms2, mh2, ar2,
                  ledger, rowmax, active_all(), TR, TC, 0, NY, 0, nb, dt=0.9, dx=1.5, rain_rate=1e-5,
                  use_rain_field=False, t_end=42.0, arrival_depth=0.1, speed_depth=0.01, d_mid=0.25, d_high=0.75,
                  v_high=2.0)
@@ -187,7 +189,7 @@ def test_continuity_matches_reference(seed):
 def test_windows_in_any_order_give_the_same_bits():
     """The passes run window by window (tiles with a halo read from the full arrays) in any order."""
     rng, z, h, wall, qx, qy, n = random_state(7)
-    cls, ptab = classes(n, wall)
+    params = cell_params(wall)
     bc = boundaries(rng)
     nb = -(-NX // TC)
     act = active_all()
@@ -210,7 +212,7 @@ def test_windows_in_any_order_give_the_same_bits():
         for r0, r1, b0, b1 in order[::-1]:
             K.outflow_factor(hh, qxn, qyn, fac, act, TR, TC, r0, r1, b0, b1, **kw)
         for r0, r1, b0, b1 in order:
-            K.continuity(hh, np.zeros_like(hh), cls, ptab, qxn, qyn, fac, q1x, q1y, il, np.zeros((1, 1), np.float32), md, ms, mh, ar,
+            K.continuity(hh, np.zeros_like(hh), *params, qxn, qyn, fac, q1x, q1y, il, np.zeros((1, 1), np.float32), md, ms, mh, ar,
                          led, rm, act, TR, TC, r0, r1, b0, b1, rain_rate=0.0, use_rain_field=False, t_end=1.0,
                          arrival_depth=0.1, speed_depth=0.01, d_mid=0.25, d_high=0.75, v_high=2.0, **kw)
         return hh, q1x, q1y, led

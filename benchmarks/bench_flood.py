@@ -27,7 +27,9 @@ What is measured:
    same run.
 3. **Cost versus wet area**: a point inflow spreading on a dry 600 x 600 plain; milliseconds per step
    against the fraction of cells wet and of tiles computed (dry tiles are skipped).
-4. With ``--demo``: the demo town's thunderstorm (scenarios/library/thunderstorm.toml, baseline run)
+4. **Static screening** on 1000 x 1000 cells: priority-flood filling, fill-spill of 50 mm of runoff and a
+   bathtub map, in cells per second (peers.md: a numba priority-flood does 7-9e6 cells/s).
+5. With ``--demo``: the demo town's thunderstorm (scenarios/library/thunderstorm.toml, baseline run)
    through the scenario kind, its wall time and throughput.
 
 Timings on a machine shared with other jobs are noisy: compare the ratios, rerun on a quiet machine.
@@ -51,9 +53,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-#: Bytes moved per cell update by the three passes (momentum 36, positivity 20, continuity 85: the arrays
+#: Bytes moved per cell update by the three passes (momentum 36, positivity 20, continuity 98: the arrays
 #: each pass reads and writes once, write-allocate of the output-only arrays included).
-BYTES_PER_UPDATE = 141
+BYTES_PER_UPDATE = 154
 
 RAIN_MM_H = 60.0
 RAIN_S = 600.0
@@ -250,6 +252,24 @@ def cost_vs_wet_area(size: int = 600, duration: float = 1800.0) -> dict:
     return {"cells": size * size, "inflow_m3_s": 5.0, "rows": rows}
 
 
+def screening(size: int = 1000) -> dict:
+    from simulation.flood.screening import bathtub, fill_depressions, fill_spill
+
+    z = smooth_dem(size, seed=11).astype(np.float64)
+    fill_depressions(z[:50, :50])
+    fill_spill(z[:50, :50], cell_size=1.0, water=0.05)
+    bathtub(z[:50, :50], 1.0, seeds="edges")
+    out = {"cells": size * size}
+    for name, fn in (("priority_flood", lambda: fill_depressions(z)),
+                     ("fill_spill", lambda: fill_spill(z, cell_size=1.0, water=0.05)),
+                     ("bathtub", lambda: bathtub(z, float(np.percentile(z, 30)), seeds="edges"))):
+        t0 = time.perf_counter()
+        fn()
+        wall = time.perf_counter() - t0
+        out[name] = {"wall_s": wall, "cells_per_s": size * size / wall}
+    return out
+
+
 def demo_thunderstorm() -> dict:
     import tomllib
 
@@ -323,6 +343,11 @@ def main(argv=None) -> int:
     for r in res["wet_area"]["rows"]:
         print(f"{r['time_s']:>8.0f}{100 * r['wet_fraction']:>8.1f}{100 * r['computed_fraction']:>12.1f}"
               f"{r['ms_per_step']:>10.2f}")
+    res["screening"] = screening()
+    print("\nstatic screening on 1000 x 1000 cells")
+    for k in ("priority_flood", "fill_spill", "bathtub"):
+        r = res["screening"][k]
+        print(f"{k:<16}{r['wall_s']:>8.2f} s{r['cells_per_s']:>12.3g} cells/s")
     if args.demo:
         res["demo_thunderstorm"] = demo_thunderstorm()
         d = res["demo_thunderstorm"]

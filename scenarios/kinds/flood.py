@@ -51,9 +51,7 @@ road segments, indicators (including the relative volume error of the run) and f
 
 from __future__ import annotations
 
-import math
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,7 +78,7 @@ from twin.core import Twin, layer_dataarray
 from twin.errors import TwinValueError
 from twin.layers import Landcover
 
-__all__ = ["KIND", "FloodKind", "FloodConfig"]
+__all__ = ["KIND", "FloodConfig", "FloodKind"]
 
 _FORCING_KEYS = ("duration", "rain", "rain_duration", "rain_series", "permanent_water", "water_rise", "river_rise",
                  "river_edges",

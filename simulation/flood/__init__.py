@@ -18,4 +18,4 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from simulation.flood.forcing import Forcing, FreeOutflow, Inflow, LevelBoundary, Rain, TimeSeries
 from simulation.flood.model import FloodModel, FloodResult
 
-__all__ = ["FloodModel", "FloodResult", "Forcing", "Rain", "Inflow", "LevelBoundary", "FreeOutflow", "TimeSeries"]
+__all__ = ["FloodModel", "FloodResult", "Forcing", "FreeOutflow", "Inflow", "LevelBoundary", "Rain", "TimeSeries"]

@@ -306,7 +306,7 @@ def outflow_factor(h, qxn, qyn, fac, active, tr, tc, r0, r1, b0, b1, dt, dx):
     that no cell sends more water than it holds; incoming fluxes are not counted as
     available.
     """
-    ny, nx = h.shape
+    nx = h.shape[1]
     k = dt / dx
     for i in prange(r0, r1):
         ti = i // tr
@@ -399,7 +399,7 @@ def _cell_trackers(hr, su, sv, dfc, dftab, mdr, msr, mhr, arr, t_end, arrival_de
         hd = hr[m]
         mdr[m] = max(mdr[m], hd)
         a = arr[m]
-        arr[m] = te if (hd > ad) & (a != a) else a
+        arr[m] = te if (hd > ad) & (a != a) else a  # noqa: PLR0124  (a NaN test that vectorises)
         fast = hd >= sd
         inv2h = half / (hd if fast else one)
         u = np.float32(su[m]) * inv2h
@@ -670,14 +670,12 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
                 else:
                     zc = z[ny - 1, f]
                 d = el_base[m] + lev - zc
-                if d > hb:
-                    hb = d
+                hb = max(hb, d)
         for k in range(n_held):
             lev = _series_at(held_t[held_soff[k]:held_soff[k + 1]], held_v[held_soff[k]:held_soff[k + 1]], t, False)
             for m in range(held_coff[k], held_coff[k + 1]):
                 d = held_base[m] + lev - held_zb[m]
-                if d > hb:
-                    hb = d
+                hb = max(hb, d)
         hm = max(hmax, hb)
         dt_cfl = alpha * dx / math.sqrt(g * hm) if hm > 0.0 else dt_max
         if dt_fixed > 0.0:
@@ -771,8 +769,7 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
         hmax = 0.0
         for i in range(ny):
             for b in range(nb):
-                if rowmax[i, b] > hmax:
-                    hmax = rowmax[i, b]
+                hmax = max(hmax, rowmax[i, b])
                 if act[i // tr, b] != 0:
                     ledger[T_RAIN] += ledger_rows[i, b, L_RAIN]
                     ledger[T_INFIL] += ledger_rows[i, b, L_INFIL]
@@ -1165,7 +1162,7 @@ def pour(parent, sibling, cap, entry, ocean, water, leaf_water):
                 break
             room = cap[node] - water[node]
             if room > 0.0:
-                take = v if v < room else room
+                take = min(room, v)
                 a = node
                 while a >= 0:
                     water[a] += take

@@ -34,16 +34,16 @@ from twin.grid import Grid
 from twin.tables import VULNERABLE_USES
 
 __all__ = [
-    "hazard_rating",
-    "hazard_class",
+    "M2_PER_RESIDENT",
+    "PERSONS_PER_DWELLING",
+    "RESIDENTS_RULE",
     "building_edge_cells",
     "building_exposure",
-    "residents_estimate",
-    "flooded_road_length",
     "exposure_summary",
-    "PERSONS_PER_DWELLING",
-    "M2_PER_RESIDENT",
-    "RESIDENTS_RULE",
+    "flooded_road_length",
+    "hazard_class",
+    "hazard_rating",
+    "residents_estimate",
 ]
 
 #: Average household size in France, INSEE 2020: 2.19 persons per main residence (check).
@@ -275,7 +275,7 @@ def exposure_summary(exposure: pd.DataFrame, *, road_length_m: float = 0.0) -> d
     e = exposure
     flooded = e["flooded"].fillna(False).astype(bool)
     return {
-        "buildings": int(len(e)),
+        "buildings": len(e),
         "buildings_flooded": int(flooded.sum()),
         "buildings_flooded_deep": int(e["flooded_deep"].fillna(False).astype(bool).sum()),
         "vulnerable_sites_flooded": int((flooded & e["vulnerable"]).sum()),

@@ -31,7 +31,7 @@ from shapely.geometry.base import BaseGeometry
 from twin.errors import TwinValueError
 from twin.grid import Grid
 
-__all__ = ["TimeSeries", "Rain", "Inflow", "LevelBoundary", "FreeOutflow", "Forcing", "EDGES", "MM_PER_H"]
+__all__ = ["EDGES", "MM_PER_H", "Forcing", "FreeOutflow", "Inflow", "LevelBoundary", "Rain", "TimeSeries"]
 
 #: Metres per second in one millimetre per hour.
 MM_PER_H = 1e-3 / 3600.0

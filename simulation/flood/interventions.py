@@ -29,8 +29,13 @@ from twin.errors import TwinValueError
 from twin.layers import Landcover
 from twin.rasterize import compose_surface, rasterize_values
 
-__all__ = ["raise_ground_along_line", "lower_ground_in_polygon", "set_drainage_capacity", "set_permeable_paving",
-           "cells_of"]
+__all__ = [
+    "cells_of",
+    "lower_ground_in_polygon",
+    "raise_ground_along_line",
+    "set_drainage_capacity",
+    "set_permeable_paving",
+]
 
 
 def _geom(obj, kind: str, *, name: str) -> BaseGeometry:

@@ -39,7 +39,6 @@ References
 
 from __future__ import annotations
 
-import math
 import signal
 import threading
 import time as _time
@@ -55,7 +54,7 @@ import scipy.constants
 import xarray as xr
 
 from simulation.flood import _kernels as K
-from simulation.flood.forcing import EDGES, MM_PER_H, Forcing, FreeOutflow, LevelBoundary
+from simulation.flood.forcing import EDGES, MM_PER_H, Forcing, LevelBoundary
 from simulation.flood.parameters import (
     DEBRIS_FACTOR,
     DEBRIS_THRESHOLDS,
@@ -71,7 +70,7 @@ from twin.grid import Grid
 from twin.layers import Landcover
 from twin.progress import status
 
-__all__ = ["FloodModel", "FloodResult", "LEDGER_TERMS", "REFERENCES"]
+__all__ = ["LEDGER_TERMS", "REFERENCES", "FloodModel", "FloodResult"]
 
 G = scipy.constants.g
 
@@ -437,9 +436,7 @@ class FloodModel(Model):
     # ------------------------------------------------------------------------------------------
     def _build_parameters(self) -> None:
         """Per-cell parameters from the land-cover tables and the override layers."""
-        ny, nx = self.shape
         lc = self.landcover
-        codes = np.arange(256)
         tab_n = np.zeros(256)
         tab_inf = np.zeros(256)
         tab_ini = np.zeros(256)
@@ -454,7 +451,6 @@ class FloodModel(Model):
             tab_dfm[cls], tab_dfh[cls] = self.debris_table[cls]
             if cls in self.paved:
                 tab_drn[cls] = self.drainage_mm_h * MM_PER_H
-        del codes
         n = tab_n[lc]
         inf = tab_inf[lc]
         ini = tab_ini[lc]
@@ -695,8 +691,8 @@ class FloodModel(Model):
             rain_v = self.rain.intensity.values * (MM_PER_H if self.rain.frames is None else 1.0)
             if self.rain.frames is not None:
                 self._rain_tiles[...] = 0
-        cat = lambda arrs, dt: np.concatenate(arrs).astype(dt) if arrs else np.zeros(0, dt)  # noqa: E731
-        off = lambda arrs: np.concatenate([[0], np.cumsum([len(a) for a in arrs])]).astype(np.int64)  # noqa: E731
+        cat = _concat
+        off = _offsets
         inf_cells = self.inflow_cells
         inf_ser = [q.discharge for q in self.forcing.inflows]
         held_cells = [c for c, _b, _lv, _zb in self.held]
@@ -837,13 +833,12 @@ class FloodModel(Model):
                 if not self._advance(te):
                     interrupted = True
                     break
-                at = lambda dt_: abs(te / dt_ - round(te / dt_)) < 1e-9 or te >= duration  # noqa: E731
-                if at(g_dt):
+                if _is_multiple(te, g_dt, duration):
                     g_times.append(self.t)
                     g_vals.append(self.h.reshape(-1)[gauge_idx].astype(np.float64))
-                if snap_dt and at(snap_dt):
+                if snap_dt and _is_multiple(te, snap_dt, duration):
                     snaps.append((self.t, self.h.copy()))
-                if at(out_dt):
+                if _is_multiple(te, out_dt, duration):
                     checks.append(self.ledger_check())
                     if on_output is not None:
                         on_output(self)
@@ -931,8 +926,21 @@ class FloodModel(Model):
         return twin
 
 
+def _is_multiple(t: float, step: float, end: float) -> bool:
+    """Whether output time ``t`` is a multiple of ``step`` (or the end of the run)."""
+    return abs(t / step - round(t / step)) < 1e-9 or t >= end
+
+
+def _concat(arrs, dtype) -> np.ndarray:
+    return np.concatenate(arrs).astype(dtype) if arrs else np.zeros(0, dtype)
+
+
+def _offsets(arrs) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum([len(a) for a in arrs])]).astype(np.int64)
+
+
 def _block_max(h: np.ndarray, tc: int, out: np.ndarray) -> None:
-    ny, nx = h.shape
+    nx = h.shape[1]
     for b in range(out.shape[1]):
         blk = h[:, b * tc:min((b + 1) * tc, nx)]
         out[:, b] = blk.max(axis=1) if blk.size else 0.0

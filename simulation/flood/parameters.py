@@ -29,12 +29,12 @@ from twin.errors import TwinValueError
 from twin.layers import Landcover
 
 __all__ = [
-    "MANNING_N",
-    "INFILTRATION",
-    "PAVED",
     "DEBRIS_FACTOR",
     "DEBRIS_THRESHOLDS",
     "HAZARD_CLASSES",
+    "INFILTRATION",
+    "MANNING_N",
+    "PAVED",
     "merge_table",
 ]
 

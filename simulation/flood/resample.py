@@ -28,7 +28,7 @@ from twin.errors import TwinValueError
 from twin.grid import Grid
 from twin.layers import Landcover
 
-__all__ = ["coarsen_for_flood", "coarse_grid", "refine", "OPTIONAL_LAYERS"]
+__all__ = ["OPTIONAL_LAYERS", "coarse_grid", "coarsen_for_flood", "refine"]
 
 OPTIONAL_LAYERS = {"manning_n": "s m-1/3", "infiltration_rate": "mm h-1", "initial_loss": "mm",
                    "drainage_capacity": "mm h-1"}

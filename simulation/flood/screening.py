@@ -37,7 +37,7 @@ from simulation.flood import _kernels as K
 from twin.core import Twin, layer_dataarray
 from twin.errors import TwinValueError
 
-__all__ = ["fill_depressions", "fill_spill", "FillSpillResult", "bathtub", "bathtub_map", "edge_mask"]
+__all__ = ["FillSpillResult", "bathtub", "bathtub_map", "edge_mask", "fill_depressions", "fill_spill"]
 
 
 def edge_mask(shape: tuple[int, int], edges=("west", "east", "north", "south")) -> np.ndarray:

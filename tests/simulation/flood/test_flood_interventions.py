@@ -12,9 +12,9 @@ from simulation.flood.interventions import (
     set_drainage_capacity,
     set_permeable_paving,
 )
+from tests.simulation.flood.flood_cases import make_twin
 from twin.errors import TwinValueError
 from twin.layers import Landcover
-from tests.simulation.flood.flood_cases import make_twin
 
 
 def flat(n=20, lc=Landcover.GRASS):

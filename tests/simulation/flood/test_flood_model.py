@@ -10,8 +10,8 @@ from scipy import ndimage
 
 from simulation.flood import FloodModel, Forcing, FreeOutflow, Inflow, LevelBoundary, Rain, TimeSeries
 from simulation.flood.model import LEDGER_TERMS
+from tests.simulation.flood.flood_cases import NO_LOSSES, make_twin
 from twin.errors import TwinValueError
-from tests.simulation.flood.flood_cases import NO_LOSSES, make_twin, uniform_n
 
 
 def town(seed=0, shape=(48, 70)):

@@ -158,6 +158,73 @@ def segment_transmittance(fr0, fc0, z0, fr1, fc1, z1, hard, crown_base, crown_to
     return 1.0
 
 
+@numba.njit(cache=True)
+def line_horizon(fr, fc, i, j, zl, hard, crown_top, has_crowns, cell_size):
+    """Largest obstacle elevation slopes seen from a luminaire along the exact line to a cell centre.
+
+    Walks the cells crossed by the segment from the luminaire at ``(fr, fc)`` (grid index
+    space) to the centre of cell ``(i, j)`` (Amanatides & Woo), the luminaire's cell and the
+    target cell excluded, and returns ``(max (hard - zl) / s, max (max(crown_top, hard) - zl) / s)``
+    with s [m] the horizontal distance from the luminaire to each cell's centre: the exact
+    line (R3) that ring propagation approximates.
+    """
+    nr, nc = hard.shape
+    dr = i - fr
+    dc = j - fc
+    gh = -1e30
+    gc = -1e30
+    a = int(math.floor(fr + 0.5))
+    b = int(math.floor(fc + 0.5))
+    if dr > 0:
+        si = 1
+        tmr = (a + 0.5 - fr) / dr
+        tdr = 1.0 / dr
+    elif dr < 0:
+        si = -1
+        tmr = (a - 0.5 - fr) / dr
+        tdr = -1.0 / dr
+    else:
+        si = 0
+        tmr = 2.0
+        tdr = 2.0
+    if dc > 0:
+        sj = 1
+        tmc = (b + 0.5 - fc) / dc
+        tdc = 1.0 / dc
+    elif dc < 0:
+        sj = -1
+        tmc = (b - 0.5 - fc) / dc
+        tdc = -1.0 / dc
+    else:
+        sj = 0
+        tmc = 2.0
+        tdc = 2.0
+    n = abs(i - a) + abs(j - b) + 1
+    for _ in range(n):
+        if tmr < tmc:
+            tmr += tdr
+            a += si
+        else:
+            tmc += tdc
+            b += sj
+        if (a == i and b == j) or tmr > 1.0 and tmc > 1.0:
+            break
+        if 0 <= a < nr and 0 <= b < nc:
+            inv = 1.0 / (math.sqrt((a - fr) ** 2 + (b - fc) ** 2) * cell_size)
+            h = hard[a, b]
+            v = (h - zl) * inv
+            if v > gh:
+                gh = v
+            if has_crowns:
+                ct = crown_top[a, b]
+                v = ((ct if ct > h else h) - zl) * inv
+                if v > gc:
+                    gc = v
+    if gc < gh:
+        gc = gh
+    return gh, gc
+
+
 # -----------------------------------------------------------------------------------------------
 # raster: horizontal illuminance, visibility by ring propagation (XDraw)
 # -----------------------------------------------------------------------------------------------
@@ -165,37 +232,32 @@ def segment_transmittance(fr0, fc0, z0, fr1, fc1, z1, hard, crown_base, crown_to
 
 @numba.njit(cache=True)
 def ring_tables(K, cell_size, radius):
-    """Cells of the disc in Chebyshev-ring order with their two parents on the previous ring.
+    """Cells of a luminaire's disc in Chebyshev-ring order, with their two parents on the previous ring.
 
-    For cell d on ring m the segment from the centre crosses ring m-1 at d (m-1)/m, between
-    two cells p1, p2 of that ring; ``w`` is the weight of p2. Returns ``di, dj, inv_s, p1,
-    p2, w`` (index 0 is the centre). Luminaire-independent.
+    For cell d on ring m the segment from the centre crosses ring m - 1 at d (m - 1) / m,
+    between two cells p1, p2 of that ring; ``w`` is the weight of p2 there. Returns
+    ``di, dj`` (int32 offsets), ``p1, p2`` (int32 indices into the same list) and ``w``
+    (index 0 is the centre). Luminaire-independent: computed once per cut-off.
     """
     side = 2 * K + 1
     index = -np.ones((side, side), np.int64)
     rlim = radius / cell_size + 0.75
-    n = 0
     cap = side * side
     di = np.zeros(cap, np.int32)
     dj = np.zeros(cap, np.int32)
-    inv_s = np.zeros(cap, np.float64)
     p1 = np.zeros(cap, np.int32)
     p2 = np.zeros(cap, np.int32)
     w = np.zeros(cap, np.float64)
     index[K, K] = 0
     n = 1
     for m in range(1, K + 1):
+        f = (m - 1) / m
         for a in range(-m, m + 1):
             for b in range(-m, m + 1):
-                if max(abs(a), abs(b)) != m:
-                    continue
-                d = math.sqrt(a * a + b * b)
-                if d > rlim:
+                if max(abs(a), abs(b)) != m or math.sqrt(a * a + b * b) > rlim:
                     continue
                 di[n] = a
                 dj[n] = b
-                inv_s[n] = 1.0 / (d * cell_size)
-                f = (m - 1) / m
                 if abs(a) >= abs(b):
                     qa = int(round(a * f))
                     qb = b * f
@@ -215,23 +277,26 @@ def ring_tables(K, cell_size, radius):
                 w[n] = t
                 index[a + K, b + K] = n
                 n += 1
-    return di[:n], dj[:n], inv_s[:n], p1[:n], p2[:n], w[:n]
+    return di[:n], dj[:n], p1[:n], p2[:n], w[:n]
 
 
 @numba.njit(cache=True)
 def _rings_one(q, hard, crown_base, crown_top, has_crowns, lum_fr, lum_fc, lum_z, lum_scale, lum_lut, lum_rot,
-              luts_lo, luts_up, out, G, Gc, kmax, c_di, c_dj, c_inv_s, c_p1, c_p2, c_w, cell_size, radius, origin,
-              inv_h, eps, extinction):
+               luts_lo, luts_up, out, G, Gc, kmax, c_di, c_dj, c_p1, c_p2, c_w, cell_size, radius, origin, inv_h, eps,
+               extinction):
     """Add luminaire ``q``'s horizontal illuminance to ``out``; return the number of cells within the cut-off.
 
-    Cells are visited ring by ring outward from the luminaire's cell (``ring_tables``). ``G``
-    holds, per visited cell, the largest obstacle elevation slope ``(hard - zL) / s`` on the
-    line from the luminaire to it, the cell itself included; a cell's horizon ``H`` is the
-    interpolation of its two parents' ``G`` (XDraw, Franklin & Ray 1994) and the cell is lit
-    if its own slope, lifted by ``eps``, reaches ``H``. ``Gc`` does the same with the top of
+    Cells are visited ring by ring outward from the luminaire's cell (``ring_tables``). ``G[d]``
+    holds the largest obstacle elevation slope ``(hard - zL) / s`` on the line from the
+    luminaire to cell d, d included (s: horizontal distance from the luminaire's exact
+    position to the cell centre). A cell's horizon H is the interpolation of its two
+    parents' G (XDraw, Franklin & Ray 1994); the cell is lit when its own slope, lifted by
+    ``eps``, reaches H. Where the two parents disagree about the cell (its slope lies between
+    theirs: a shadow edge), the horizon is recomputed exactly on the cell's own line
+    (``line_horizon``, R3) and that exact value is carried outward, so interpolation never
+    smears a corner into a false shadow or a leak. ``Gc`` does the same with the top of
     crowns and buildings: a lit cell below that horizon, or under a crown, gets the exact
-    crown transmittance of its own segment (``segment_transmittance``). Distances ``s`` are
-    from the luminaire's cell centre; the illuminance itself uses the exact positions.
+    crown transmittance of its own segment (``segment_transmittance``).
     """
     nr, nc = hard.shape
     fr = lum_fr[q]
@@ -245,71 +310,77 @@ def _rings_one(q, hard, crown_base, crown_top, has_crowns, lum_fr, lum_fc, lum_z
     r2max = radius * radius
     inner = ri - kmax >= 0 and ri + kmax < nr and ci - kmax >= 0 and ci + kmax < nc
     count = 0
-    ncell = c_di.size
-    for idx in range(ncell):
+    for idx in range(c_di.size):
         i = ri + c_di[idx]
         j = ci + c_dj[idx]
         if not inner:
             if i < 0 or i >= nr or j < 0 or j >= nc:
-                G[idx] = np.nan
+                G[idx] = np.nan  # outside the grid: its children use their other parent
                 Gc[idx] = np.nan
                 continue
         zr = hard[i, j]
-        inv_s = c_inv_s[idx]
-        if idx == 0:
-            H = -1e30
-            Hc = -1e30
-        else:
-            k1 = c_p1[idx]
-            k2 = c_p2[idx]
-            wt = c_w[idx]
-            a = G[k1]
-            b = G[k2]
-            ac = Gc[k1]
-            bc = Gc[k2]
-            if inner:
-                H = a + (b - a) * wt
-                Hc = ac + (bc - ac) * wt
-            else:  # a parent outside the grid does not count
-                if math.isnan(a):
-                    a = b
-                    ac = bc
-                elif math.isnan(b):
-                    b = a
-                    bc = ac
-                if math.isnan(a):
-                    a = -1e30
-                    b = -1e30
-                    ac = -1e30
-                    bc = -1e30
-                H = a + (b - a) * wt
-                Hc = ac + (bc - ac) * wt
         dxm = (j - fc) * cell_size
         dym = (fr - i) * cell_size
         s2 = dxm * dxm + dym * dym
-        if s2 <= r2max:
+        dz = zr - zl
+        inside = s2 <= r2max
+        if inside:
             count += 1
-            dz = zr - zl
-            if dz < 0.0 and (idx == 0 or (dz + eps) * inv_s >= H):
-                rr2 = s2 + dz * dz
-                rr = math.sqrt(rr2)
-                inten = _intensity(luts_lo, luts_up, k_lut, rot, dxm, dym, dz, rr, origin, inv_h)
-                e = scale * inten * (-dz) / (rr2 * rr)
-                if has_crowns and e > 0.0:
-                    if (dz + eps) * inv_s < Hc or crown_top[i, j] > zr + eps:
-                        e *= segment_transmittance(float(i), float(j), zr + eps, fr, fc, zl, hard, crown_base, crown_top,
-                                                   False, True, 0.0, 0.0, extinction, cell_size)
-                out[i, j] += e
-        if idx == 0:
+        if idx == 0:  # the luminaire's own cell: never shadowed, never an obstacle
             G[0] = -1e30
             Gc[0] = -1e30
-        else:
-            S = (zr - zl) * inv_s
-            G[idx] = S if S > H else H
-            if has_crowns:
-                ct = crown_top[i, j]
-                Sc = ((ct if ct > zr else zr) - zl) * inv_s
-                Gc[idx] = Sc if Sc > Hc else Hc
+            if inside and dz < 0.0:
+                rr2 = s2 + dz * dz
+                rr = math.sqrt(rr2)
+                e = scale * _intensity(luts_lo, luts_up, k_lut, rot, dxm, dym, dz, rr, origin, inv_h) * (-dz) / (rr2 * rr)
+                if has_crowns and e > 0.0 and crown_top[i, j] > zr + eps:
+                    e *= segment_transmittance(float(i), float(j), zr, fr, fc, zl, hard, crown_base, crown_top,
+                                               False, True, 0.0, 0.0, extinction, cell_size)
+                out[i, j] += e
+            continue
+        inv_s = 1.0 / math.sqrt(s2)
+        k1 = c_p1[idx]
+        k2 = c_p2[idx]
+        wt = c_w[idx]
+        ga = G[k1]
+        gb = G[k2]
+        gca = Gc[k1]
+        gcb = Gc[k2]
+        if not inner:
+            if math.isnan(ga):
+                ga = gb
+                gca = gcb
+            elif math.isnan(gb):
+                gb = ga
+                gcb = gca
+            if math.isnan(ga):
+                ga = gb = gca = gcb = -1e30
+        H = ga + (gb - ga) * wt
+        Hc = gca + (gcb - gca) * wt
+        t_slope = (dz + eps) * inv_s
+        lo = ga if ga < gb else gb
+        hi = ga if ga > gb else gb
+        if lo <= t_slope < hi:
+            H, Hc = line_horizon(fr, fc, i, j, zl, hard, crown_top, has_crowns, cell_size)
+        elif has_crowns:
+            loc = gca if gca < gcb else gcb
+            hic = gca if gca > gcb else gcb
+            if loc <= t_slope < hic:
+                H, Hc = line_horizon(fr, fc, i, j, zl, hard, crown_top, has_crowns, cell_size)
+        if inside and dz < 0.0 and t_slope >= H:
+            rr2 = s2 + dz * dz
+            rr = math.sqrt(rr2)
+            e = scale * _intensity(luts_lo, luts_up, k_lut, rot, dxm, dym, dz, rr, origin, inv_h) * (-dz) / (rr2 * rr)
+            if has_crowns and e > 0.0 and (t_slope < Hc or crown_top[i, j] > zr + eps):
+                e *= segment_transmittance(float(i), float(j), zr, fr, fc, zl, hard, crown_base, crown_top,
+                                           False, True, 0.0, 0.0, extinction, cell_size)
+            out[i, j] += e
+        S = (zr - zl) * inv_s
+        G[idx] = S if S > H else H
+        if has_crowns:
+            ct = crown_top[i, j]
+            Sc = ((ct if ct > zr else zr) - zl) * inv_s
+            Gc[idx] = Sc if Sc > Hc else Hc
     return count
 
 
@@ -325,13 +396,13 @@ def illuminance_rings(hard, crown_base, crown_top, has_crowns, lum_fr, lum_fc, l
     luminaire-cell pairs within the cut-off (the "evaluations" of the benchmark).
 
     Memory: ``hard``, ``crown_base``, ``crown_top`` and ``out``, 4 x float32 = 16 bytes per
-    cell, plus two float64 horizons of (2K+1)^2 per band in flight.
+    cell, plus two float64 horizons of about pi K^2 cells per band in flight.
     """
     nb = band_start.size - 1
     kmax = int(math.ceil(radius / cell_size))
     if kmax < 1:
         kmax = 1
-    c_di, c_dj, c_inv_s, c_p1, c_p2, c_w = ring_tables(kmax, cell_size, radius)
+    c_di, c_dj, c_p1, c_p2, c_w = ring_tables(kmax, cell_size, radius)
     total = 0
     for colour in range(3):
         nbc = (nb - colour + 2) // 3
@@ -341,10 +412,9 @@ def illuminance_rings(hard, crown_base, crown_top, has_crowns, lum_fr, lum_fc, l
             Gc = np.empty(c_di.size, np.float64)
             cnt = 0
             for m in range(band_start[b], band_start[b + 1]):
-                q = order[m]
-                cnt += _rings_one(q, hard, crown_base, crown_top, has_crowns, lum_fr, lum_fc, lum_z, lum_scale,
-                                 lum_lut, lum_rot, luts_lo, luts_up, out, G, Gc, kmax, c_di, c_dj, c_inv_s, c_p1, c_p2,
-                                 c_w, cell_size, radius, origin, inv_h, eps, extinction)
+                cnt += _rings_one(order[m], hard, crown_base, crown_top, has_crowns, lum_fr, lum_fc, lum_z, lum_scale,
+                                  lum_lut, lum_rot, luts_lo, luts_up, out, G, Gc, kmax, c_di, c_dj, c_p1, c_p2, c_w,
+                                  cell_size, radius, origin, inv_h, eps, extinction)
             total += cnt
     return total
 
@@ -468,3 +538,4 @@ def illuminance_points(pt_fr, pt_fc, pt_z, pt_n, mode, hard, crown_base, crown_t
                                                    crown_top, True, has_crowns, skip_near, eps, extinction, cell_size)
                     acc += e
         out[p] = acc
+

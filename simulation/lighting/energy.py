@@ -19,8 +19,8 @@ with d the presence duty factor. EN 13201-5 indicators: the power density indica
 ``D_P = P / sum(E_i A_i)`` [W/(lx m2)] and the annual energy consumption indicator
 ``D_E = sum(P_j t_j) / A`` [Wh/(m2 yr)].
 
-Sunrise and sunset: NREL SPA (Reda & Andreas 2004, doi:10.1016/j.solener.2003.12.003)
-through pvlib, upper limb at -0.833 deg.
+Sunrise and sunset: :func:`simulation.sun.sunrise_sunset` (NREL SPA, Reda & Andreas 2004,
+doi:10.1016/j.solener.2003.12.003, upper limb at -0.833 deg).
 """
 
 from __future__ import annotations
@@ -210,18 +210,12 @@ def twin_latlon(grid) -> tuple[float, float]:
     return float(lat), float(lon)
 
 
-def _sunrise_sunset(dates: pd.DatetimeIndex, latitude: float, longitude: float) -> pd.DataFrame:
-    """Sunrise and sunset (tz-aware) of each date, NREL SPA through pvlib (private; see module doc)."""
-    import pvlib
-
-    out = pvlib.solarposition.sun_rise_set_transit_spa(dates, latitude, longitude)
-    return out[["sunrise", "sunset"]]
-
-
 def sun_times(year: int, latitude: float, longitude: float, tz: str = "Europe/Paris") -> pd.DataFrame:
     """Per night starting on each day of ``year``: its ``sunset`` and the next ``sunrise`` (tz-aware)."""
+    from simulation.sun import sunrise_sunset
+
     days = pd.date_range(f"{year}-01-01", f"{year + 1}-01-01", freq="D", tz=tz)
-    ss = _sunrise_sunset(days, latitude, longitude)
+    ss = sunrise_sunset(days, latitude, longitude)
     if ss["sunset"].isna().any() or ss["sunrise"].isna().any():
         raise TwinValueError(f"no sunset or sunrise on some days at latitude {latitude:.2f} (polar day or night)")
     return pd.DataFrame({"sunset": ss["sunset"].to_numpy()[:-1], "sunrise": ss["sunrise"].to_numpy()[1:]},

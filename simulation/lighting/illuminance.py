@@ -183,12 +183,12 @@ def luminaire_set(luminaires, grid: Grid, terrain: np.ndarray, *, registry: Phot
     bad = ~(np.isfinite(mh) & (mh > 0))
     if bad.any():
         k = int(np.argmax(bad))
-        raise TwinValueError(f"luminaire {ids[k]}: mounting height {mh[k]!r} m must be > 0 (the light is above the ground)")
+        raise TwinValueError(f"luminaire {ids[k]}: mounting height {float(mh[k]):g} m must be > 0 (the light is above the ground)")
     flux = luminaires["flux"].to_numpy(np.float64) if n else np.zeros(0)
     bad = ~(np.isfinite(flux) & (flux >= 0))
     if bad.any():
         k = int(np.argmax(bad))
-        raise TwinValueError(f"luminaire {ids[k]}: flux {flux[k]!r} lm must be >= 0")
+        raise TwinValueError(f"luminaire {ids[k]}: flux {float(flux[k]):g} lm must be >= 0")
     refs: list[str] = []
     phots: list[Photometry] = []
     lut = np.zeros(n, np.int32)

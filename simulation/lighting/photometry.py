@@ -738,7 +738,7 @@ def read_photometry(path) -> Photometry:
 # ---------------------------------------------------------------------------------------------
 
 def _fmt(v: float) -> str:
-    return f"{v:.6g}"
+    return f"{v:.10g}"
 
 
 def write_ldt(photometry: Photometry, path, *, isym: int = 0) -> Path:

@@ -135,6 +135,14 @@ def _read_table(path: Path, layer=None) -> gpd.GeoDataFrame | pd.DataFrame:
         raise TwinFormatError(f"{path}: cannot read the inventory ({err})") from err
 
 
+def _text(v) -> str:
+    """A cell as stripped text; missing values (None, NaN, NA) as ""."""
+    if v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT:
+        return ""
+    t = str(v).strip()
+    return "" if t in ("nan", "None", "<NA>", "NaN") else t
+
+
 def _decode(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
@@ -151,9 +159,10 @@ def _numbers(df, col, path, *, required: bool, rows) -> np.ndarray:
     s = df[col]
     if not pd.api.types.is_numeric_dtype(s):
         s = s.astype(str).str.strip().str.replace(",", ".", regex=False).replace({"": np.nan, "nan": np.nan})
-    vals = pd.to_numeric(s, errors="coerce").to_numpy(float)
-    raw = df[col].astype(str).str.strip().to_numpy()
-    bad = np.isnan(vals) & ~np.isin(raw, ["", "nan", "None", "NaN"])
+    vals = np.array(pd.to_numeric(s, errors="coerce"), dtype=float)  # a writable copy
+    missing = df[col].isna().to_numpy()
+    raw = np.array([str(v).strip() for v in df[col].to_numpy()], dtype=object)
+    bad = np.isnan(vals) & ~missing & ~np.isin(raw, ["", "nan", "None", "NaN", "<NA>"])
     if bad.any():
         k = int(np.argmax(bad))
         raise TwinValueError(f"{path}: row {rows[k]}: {col} {raw[k]!r} is not a number")
@@ -167,8 +176,8 @@ def _years(df, path, rows) -> np.ndarray:
     if "installed" not in df.columns:
         return np.zeros(len(df), int)
     out = np.zeros(len(df), int)
-    for k, v in enumerate(df["installed"].astype(str).str.strip()):
-        if v in ("", "nan", "None", "NaT", "0"):
+    for k, v in enumerate(_text(x) for x in df["installed"].to_numpy()):
+        if v in ("", "NaT", "0"):
             continue
         m = re.search(r"(1[89]\d\d|20\d\d)", v)
         if not m:
@@ -304,7 +313,7 @@ def read_luminaires(path, *, grid=None, terrain=None, layer=None, crs=None, phot
     # photometry
     if "photometry" not in gdf.columns:
         raise TwinValueError(f"{path}: missing column 'photometry' (or one of: {', '.join(ALIASES['photometry'])})")
-    refs = gdf["photometry"].astype(str).str.strip().replace({"nan": "", "None": ""}).to_numpy()
+    refs = np.array([_text(v) for v in gdf["photometry"].to_numpy()], dtype=object)
     dirs = [path.parent] + [Path(d) for d in photometry_dirs]
     for k, ref in enumerate(refs):
         if not ref:
@@ -328,13 +337,12 @@ def read_luminaires(path, *, grid=None, terrain=None, layer=None, crs=None, phot
     out["cct"] = _numbers(gdf, "cct", path, required=False, rows=rows)
     out["ulr"] = _numbers(gdf, "ulr", path, required=False, rows=rows)
     out["n3"] = _numbers(gdf, "n3", path, required=False, rows=rows)
-    out["cabinet"] = gdf["cabinet"].astype(str).str.strip().replace({"nan": ""}).to_numpy() if "cabinet" in gdf else ""
+    out["cabinet"] = [_text(v) for v in gdf["cabinet"].to_numpy()] if "cabinet" in gdf else ""
     out["installed"] = _years(gdf, path, rows)
     rid = _numbers(gdf, "road_id", path, required=False, rows=rows)
     out["road_id"] = np.nan_to_num(rid, nan=0.0).astype(np.int64)
     if "kind" in gdf.columns:
-        kinds = [KIND_ALIASES.get(_norm(v), _norm(v)) or "road" for v in gdf["kind"].astype(str)]
-        kinds = ["road" if k in ("nan", "none") else k for k in kinds]
+        kinds = [KIND_ALIASES.get(_norm(_text(v)), _norm(_text(v))) or "road" for v in gdf["kind"].to_numpy()]
         bad = [k for k in kinds if k not in _KINDS]
         if bad:
             k = kinds.index(bad[0])

@@ -101,11 +101,12 @@ def _pedestrian_led() -> Photometry:
     t = np.tan(np.where(below, g, 0.0))
     sec = 1.0 / np.cos(np.where(below, g, 0.0))
     down = np.where(below, _s(t / 2.5) * sec**2, 0.0)
-    p = Photometry("p", "p", np.array([0.0]), _G, down[None, :])
-    # faint glow above: 2 pi eps = ULR / (1 - ULR) * downward flux, spread uniformly over the upper hemisphere
-    eps = 0.01 / 0.99 * p.zone_flux(0.0, 90.0) / (2.0 * math.pi)
-    intensity = np.where(_G > 90.0, eps, down)
-    intensity = np.where(np.isclose(_G, 90.0), 0.5 * eps, intensity)[None, :]
+    up = np.where(_G > 90.0, 1.0, np.where(np.isclose(_G, 90.0), 0.5, 0.0))
+    # a faint glow above, uniform over the upper hemisphere, sized so that the zonal ULR is exactly 1 %
+    d_flux = Photometry("d", "d", np.array([0.0]), _G, down[None, :]).zone_flux()
+    u = Photometry("u", "u", np.array([0.0]), _G, up[None, :])
+    eps = 0.01 * d_flux / (u.zone_flux(90.0, 180.0) - 0.01 * u.zone_flux())
+    intensity = (down + eps * up)[None, :]
     return _finish("pedestrian-led", np.array([0.0]), intensity, lor=0.85, cct=2700.0,
                    doc="post-top pedestrian LED lantern, rotationally symmetric, ULR 1 %")
 

@@ -8,8 +8,7 @@ column             aliases                                                      
 id                 identifiant, numero, num, id_pl, point_lumineux              integer
 mounting_height    hauteur, hauteur_feu, hauteur_de_feu, hauteur_mat            m
 z                  altitude, altitude_feu (light centre altitude; with terrain)  m
-orientation        azimut_c0 (azimuth of the C0 plane, clockwise from north)    degree
-arm_azimuth        azimut_crosse, azimut, direction_crosse (see below)          degree
+orientation        azimut, azimut_crosse, direction_crosse, arm_azimuth          degree
 tilt               inclinaison                                                  degree
 photometry         photometrie, fichier_photometrique, ldt, ies, optique        text
 power              puissance, puissance_w                                       W
@@ -25,10 +24,9 @@ x, y               coord_x, coord_y, lambert_x, lambert_y (CSV without geometry)
 =================  ===========================================================  ==========
 
 Required: a point geometry (or x/y), ``photometry``, ``power``, ``flux``, and
-``mounting_height`` (or ``z`` with the terrain). ``arm_azimuth`` is the direction the
-bracket points (toward the street): road optics put their street side at C90, which lies
-90 deg counter-clockwise from C0, so ``orientation = arm_azimuth + 90`` when only the arm
-is known. ``kind`` values: road, pedestrian, heritage, park, parking (French: voirie,
+``mounting_height`` (or ``z`` with the terrain). ``orientation`` is the azimuth the arm
+points to (clockwise from north, toward the street it lights), where road photometry puts
+its street side (the C90 plane). ``kind`` values: road, pedestrian, heritage, park, parking (French: voirie,
 pietonnier, patrimoine, parc, parking).
 
 Errors name the file, the row and the luminaire: a missing column, a row without
@@ -59,8 +57,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("identifiant", "numero", "num", "id_pl", "point_lumineux"),
     "mounting_height": ("hauteur", "hauteur_feu", "hauteur_de_feu", "hauteur_mat"),
     "z": ("altitude", "altitude_feu"),
-    "orientation": ("azimut_c0",),
-    "arm_azimuth": ("azimut_crosse", "azimut", "direction_crosse"),
+    "orientation": ("azimut", "azimut_crosse", "direction_crosse", "arm_azimuth"),
     "tilt": ("inclinaison",),
     "photometry": ("photometrie", "fichier_photometrique", "ldt", "ies", "optique"),
     "power": ("puissance", "puissance_w"),
@@ -305,10 +302,7 @@ def read_luminaires(path, *, grid=None, terrain=None, layer=None, crs=None, phot
     out["mounting_height"] = mh
     # orientation
     orient = _numbers(gdf, "orientation", path, required=False, rows=rows)
-    arm = _numbers(gdf, "arm_azimuth", path, required=False, rows=rows)
-    use_arm = np.isnan(orient) & ~np.isnan(arm)
-    orient[use_arm] = (arm[use_arm] + 90.0) % 360.0
-    out["orientation"] = np.nan_to_num(orient, nan=0.0)
+    out["orientation"] = np.nan_to_num(orient, nan=0.0) % 360.0
     out["tilt"] = np.nan_to_num(_numbers(gdf, "tilt", path, required=False, rows=rows), nan=0.0)
     # photometry
     if "photometry" not in gdf.columns:

@@ -15,13 +15,16 @@ attenuated by ``exp(-k L)`` over the length L [m] it travels inside tree crowns
 (Beer-Lambert, Monsi & Saeki 1953, doi:10.1093/aob/mci052; k = G x leaf area
 density, about 0.5 m-1 for leafy urban trees).
 
-Geometry conventions (twin glossary): ``orientation`` is the azimuth of the
-luminaire's C0 plane, clockwise from north; C angles increase counter-clockwise seen
-from above, so C90 points 90 deg to the left of C0 (azimuth ``orientation - 90``); a
-road luminaire whose street side is C90 (the EULUMDAT/IES habit, and the built-in
-``road-led``) thus has ``orientation`` = azimuth of the road direction and its arm
-pointing to ``orientation - 90``. ``tilt`` raises the C90 side (rotation about the
-C0-C180 axis). Luminaire height = terrain at its cell + ``mounting_height``.
+Geometry conventions: ``orientation`` is the direction the luminaire's arm points
+(azimuth clockwise from north), i.e. toward the street it lights. Photometry files put
+the street side of a road luminaire in their C90 plane (EULUMDAT and IES habit, and the
+built-in ``road-led``), C angles increasing counter-clockwise seen from above, so the C90
+half-plane points along ``orientation`` and C0 to ``orientation + 90`` (C0-C180 runs along
+the road). ``tilt`` raises the C90 side (a rotation about the C0-C180 axis), lifting the
+beam toward the street. Luminaire height = terrain at its cell + ``mounting_height``.
+(The twin glossary's words "azimuth of the C0 plane" and "the direction the arm points"
+cannot both hold for real road photometry; the arm, which inventories record and the
+demo town draws, is what counts here.)
 
 Receivers: the ground raster evaluates every cell centre at the top of the hard
 surface (terrain, or the roof on building cells); the tests of visibility lift the
@@ -91,10 +94,10 @@ def luminaire_rotations(orientation, tilt) -> np.ndarray:
     """World-to-luminaire rotation rows, ``(n, 9)`` float64: local = R @ (east, north, up).
 
     Rows are the luminaire's C0 axis, C90 axis and up axis in world coordinates, for an
-    ``orientation`` [degree] (azimuth of C0, clockwise from north) and a ``tilt`` [degree]
-    raising the C90 side.
+    ``orientation`` [degree] (azimuth of the arm and of the C90 half-plane, clockwise from
+    north; C0 is 90 deg clockwise from it) and a ``tilt`` [degree] raising the C90 side.
     """
-    th = np.radians(np.asarray(orientation, dtype=np.float64))
+    th = np.radians(np.asarray(orientation, dtype=np.float64) + 90.0)  # azimuth of C0
     ta = np.radians(np.asarray(tilt, dtype=np.float64))
     ex = np.stack([np.sin(th), np.cos(th), np.zeros_like(th)], axis=-1)
     ey = np.stack([-np.cos(th), np.sin(th), np.zeros_like(th)], axis=-1)

@@ -252,7 +252,8 @@ def add_luminaires(twin, *, points=None, road: int | None = None, spacing: float
                    kind: str = "road", cct: float | None = None, tilt: float = 0.0, orientation: float | None = None,
                    year: int | None = None, registry: PhotometryRegistry | None = None):
     """Add luminaires at ``points`` [(x, y), ...] or every ``spacing`` [m] along road ``road``
-    (first at half a spacing, ``offset`` [m] to the left of the centre line, C0 along the road).
+    (first at half a spacing, ``offset`` [m] to the left of the centre line, the arm pointing
+    across the road toward its centre line, unless ``orientation`` [degree] is given).
 
     Raises
     ------
@@ -291,7 +292,8 @@ def add_luminaires(twin, *, points=None, road: int | None = None, spacing: float
         tn[tn == 0] = 1
         nx, ny = -ty / tn, tx / tn
         pts = list(shapely.points(shapely.get_x(p) + offset * nx, shapely.get_y(p) + offset * ny))
-        az = np.degrees(np.arctan2(tx, ty)) % 360.0
+        side = -1.0 if offset > 0 else 1.0  # the arm points back to the centre line (a pole on the line: leftward)
+        az = np.degrees(np.arctan2(side * nx, side * ny)) % 360.0
         orient = az.tolist() if orientation is None else [float(orientation)] * n
         road_ids = [int(road)] * n
     else:

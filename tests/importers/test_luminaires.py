@@ -36,8 +36,8 @@ def test_french_csv(inventory):
     assert t["installed"].tolist() == [2015, 1995, 0]
     assert t["kind"].tolist() == ["road", "road", "park"]
     assert t["cabinet"].tolist() == ["A1", "A1", "A2"]
-    # the arm points to azimuth 0 (north): street side C90 there, so C0 points east (orientation 90)
-    assert t["orientation"].tolist() == [90.0, 0.0, 270.0]
+    # the arm azimuth is the orientation (missing: 0)
+    assert t["orientation"].tolist() == [0.0, 0.0, 180.0]
     assert t.loc[2, "photometry"].endswith("optique.ldt") and t.loc[0, "photometry"] == "builtin:road-led"
     assert t["cct"].iloc[0] == 3000 and np.isnan(t["cct"].iloc[1])
     assert t.crs.to_epsg() == 2154 and t["flux"].dtype == np.float32

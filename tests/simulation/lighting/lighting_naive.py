@@ -15,11 +15,14 @@ from scipy.spatial.transform import Rotation
 
 
 def local_angles(d, orientation, tilt):
-    """(C, gamma) [degree] of a world vector d (east, north, up) for a luminaire's orientation and tilt."""
-    theta = math.radians(orientation)
-    # untilted frame: x = C0 (azimuth theta), y = C90 (90 deg counter-clockwise seen from above), z up
-    ex = np.array([math.sin(theta), math.cos(theta), 0.0])
-    ey = np.array([-math.cos(theta), math.sin(theta), 0.0])
+    """(C, gamma) [degree] of a world vector d (east, north, up) for a luminaire's orientation and tilt.
+
+    ``orientation`` is the azimuth of the arm, where the C90 plane (street side) points.
+    """
+    c90 = math.radians(orientation)
+    # untilted frame: y = C90 (the arm), x = C0, 90 deg clockwise from it seen from above, z up
+    ey = np.array([math.sin(c90), math.cos(c90), 0.0])
+    ex = np.array([math.sin(c90 + math.pi / 2), math.cos(c90 + math.pi / 2), 0.0])
     v = np.array([d @ ex, d @ ey, d[2]])
     v = Rotation.from_euler("x", tilt, degrees=True).inv().apply(v)
     r = np.linalg.norm(v)

@@ -16,8 +16,8 @@ def make_street(*, length=200.0, width=7.0, sidewalk=2.0, spacing=25.0, height=8
                 cabinets=("A", "B"), kind="road", margin=40.0):
     """An east-west street at y = 0 in a flat twin, luminaires every ``spacing`` m on its south edge.
 
-    Luminaires stand at y = -width / 2 (kerb), C0 along the road (orientation 90 = east),
-    street side C90 pointing north over the carriageway. Optional: a row of 9 m buildings
+    Luminaires stand at y = -width / 2 (kerb), the arm pointing north over the carriageway
+    (orientation 0: street side C90 north, C0-C180 along the road). Optional: a row of 9 m buildings
     8 m behind the north kerb, a row of trees on the south sidewalk between luminaires.
     """
     x0, y0 = 1000.0, 6000.0
@@ -26,7 +26,7 @@ def make_street(*, length=200.0, width=7.0, sidewalk=2.0, spacing=25.0, height=8
     xs = np.arange(spacing / 2, length, spacing) + x0
     n = xs.size
     lum = gpd.GeoDataFrame({
-        "id": np.arange(1, n + 1), "mounting_height": np.full(n, height), "orientation": np.full(n, 90.0),
+        "id": np.arange(1, n + 1), "mounting_height": np.full(n, height), "orientation": np.zeros(n),
         "tilt": np.zeros(n), "photometry": [photometry] * n, "power": np.full(n, power), "flux": np.full(n, flux),
         "cabinet": [cabinets[k % len(cabinets)] for k in range(n)], "road_id": np.ones(n, int), "kind": [kind] * n,
         "installed": np.full(n, 2010),

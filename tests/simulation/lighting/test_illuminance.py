@@ -70,9 +70,9 @@ def test_road_optic_nadir_and_cos3_law_with_real_intensities():
     X, Y = _cells(tw)
     dx, dy = X - 0.5, Y - 0.5
     d = np.hypot(dx, dy)
-    # C from the glossary convention: C = orientation - azimuth (counter-clockwise from C0)
+    # C0 points to orientation + 90; C grows counter-clockwise: C = (orientation + 90) - azimuth
     az = np.degrees(np.arctan2(dx, dy))
-    C = (30.0 - az) % 360
+    C = (30.0 + 90.0 - az) % 360
     G = np.degrees(np.arctan2(d, H))
     expect = np.where(d <= 40, 0.8 * flux / 1000 * p.intensity_at(C, G) * np.cos(np.radians(G)) ** 3 / H**2, 0)
     r, c = tw.grid.rowcol(0.5, 0.5)
@@ -82,9 +82,10 @@ def test_road_optic_nadir_and_cos3_law_with_real_intensities():
     assert np.median(err[expect > 0.1] / expect[expect > 0.1]) < 2e-3
 
 
-def test_street_side_is_c90_to_the_left_of_c0():
-    """Orientation 90 (C0 east): the street side C90 lies north, the house side south gets little."""
-    tw = single_luminaire_twin(photometry="builtin:road-led", height=8.0, flux=5000.0, orientation=90.0)
+def test_street_side_follows_the_arm():
+    """Orientation 0 (arm north): the street side C90 lies north, the house side south gets little,
+    and the batwing (C0-C180) runs east-west."""
+    tw = single_luminaire_twin(photometry="builtin:road-led", height=8.0, flux=5000.0, orientation=0.0)
     E, _ = _scene(tw).horizontal_illuminance()
     r, c = tw.grid.rowcol(0.5, 0.5)
     north, south = E[r - 8, c], E[r + 8, c]
@@ -112,9 +113,9 @@ def test_rotation_rows_are_orthonormal():
     rot = luminaire_rotations([0, 37, 180, 300], [0, 5, 20, -10]).reshape(-1, 3, 3)
     for m in rot:
         np.testing.assert_allclose(m @ m.T, np.eye(3), atol=1e-12)
-    # orientation 0: C0 north, C90 west
-    np.testing.assert_allclose(rot[0][0], [0, 1, 0], atol=1e-12)
-    np.testing.assert_allclose(rot[0][1], [-1, 0, 0], atol=1e-12)
+    # orientation 0 (arm north): C90 north, C0 east
+    np.testing.assert_allclose(rot[0][0], [1, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(rot[0][1], [0, 1, 0], atol=1e-12)
 
 
 def test_lut_matches_exact_interpolant_on_real_file(shared_data):

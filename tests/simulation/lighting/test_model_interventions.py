@@ -100,7 +100,7 @@ def test_dimming_remove_add(globes):
                              photometry="builtin:pedestrian-led", power=20.0, flux=2500.0, cabinet="C")
     new = tw.luminaires[tw.luminaires["cabinet"] == "C"]
     assert len(new) == 5 and new["id"].min() == globes.luminaires["id"].max() + 1
-    assert np.allclose(new["orientation"], 90.0)              # C0 along the eastward road
+    assert np.allclose(new["orientation"], 180.0)             # the arm points south, back over the road
     assert np.allclose(new.geometry.y, 6000.0 + 3.5)          # left of the centre line (north)
     tw, _ = add_luminaires(globes, points=[(1010.0, 6010.0)], mounting_height=4.0, photometry="builtin:road-led",
                            power=10.0, flux=1000.0)

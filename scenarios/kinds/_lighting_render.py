@@ -1,8 +1,11 @@
-"""Night views of a lighting result: the ground glowing with its illuminance, seen from above.
+"""Night views of a lighting result.
 
-A plan view drawn with Pillow: illuminance on a logarithmic scale (0.1 to 50 lx) from
-night blue to sodium/LED white, buildings as dark blocks, luminaires as points, a
-legend with the headline indicators. With a baseline, the two nights side by side.
+With the renderer (:mod:`twin.render`): the town at night seen from the south-south-west,
+the ground glowing where its illuminance reaches 0.5 lx (0 to 20 lx, inferno), the luminaires as lights
+coloured by their CCT and the road segments below their EN 13201 class in red
+(``night_view.png``), the same as a map (``night_map.png``) and, with a baseline,
+today and the scenario side by side on one colour scale (``night_compare.png``).
+Without it (a minimal install), a plan view drawn with Pillow on a logarithmic scale.
 """
 
 from __future__ import annotations
@@ -79,9 +82,55 @@ def _legend(draw, x, y, lang):
     draw.text((x, y - 22), t["lx"], fill=(230, 230, 230), font=f)
 
 
+_LABEL = {"en": "Illuminance", "fr": "Éclairement"}
+_FAIL = {"en": "Below its EN 13201 class", "fr": "Sous sa classe EN 13201"}
+_TITLES = {"en": ("Today", "With the scenario"), "fr": ("Aujourd'hui", "Avec le scénario")}
+
+
+def _scene(twin, result, lang):
+    from twin.render import Scene
+
+    e = np.asarray(result.layers["illuminance"].values, dtype=float)
+    s = Scene.of(twin, lang=lang, night=True)
+    s.drape(np.where(e >= 0.5, e, np.nan), label=_LABEL, units="lx", cmap="inferno", clim=(0.0, 20.0))
+    lum = result.tables.get("luminaires")
+    if lum is not None and len(lum):
+        s.add_lights(lum.geometry.x.to_numpy(), lum.geometry.y.to_numpy(),
+                     height=twin.luminaires.set_index("id").reindex(lum["id"])["mounting_height"].fillna(6.0).to_numpy(),
+                     cct=lum["cct"].to_numpy(float))
+    seg = result.tables.get("segments")
+    if seg is not None and len(seg):
+        bad = seg[seg["status"] == "fail"]
+        if len(bad):
+            s.add_lines(list(bad.geometry.values), label=_FAIL)
+    return s
+
+
 def render_night(twin, result, out_dir: Path, *, baseline=None, lang: str = "en", size=(1600, 1000),
                  title: str = "") -> list[Path]:
-    """Write ``night_view.png`` (and ``night_compare.png`` with a baseline); return the paths."""
+    """Write the night pictures into ``out_dir``; return their paths (see the module doc)."""
+    try:
+        from twin.render import side_by_side
+    except ImportError:  # a minimal install without the 3D renderer
+        return render_night_plan(twin, result, out_dir, baseline=baseline, lang=lang, size=size, title=title)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    t = _TEXT.get(lang, _TEXT["en"])
+    ttl = title or t["title"]
+    scene = _scene(twin, result, lang)
+    paths = [scene.screenshot(out_dir / "night_view.png", view="overview", size=size, title=ttl),
+             scene.screenshot(out_dir / "night_map.png", view="top", size=size, title=ttl)]
+    if baseline is not None and "illuminance" in baseline.layers:
+        before = _scene(twin, baseline, lang)
+        w, h = size
+        paths.append(side_by_side([before, scene], out_dir / "night_compare.png", titles=list(_TITLES[lang[:2]]
+                                  if lang[:2] in _TITLES else _TITLES["en"]), title=ttl, size=(w // 2 + w // 4, h)))
+    return [Path(p) for p in paths]
+
+
+def render_night_plan(twin, result, out_dir: Path, *, baseline=None, lang: str = "en", size=(1600, 1000),
+                      title: str = "") -> list[Path]:
+    """The Pillow plan views: ``night_view.png`` (and ``night_compare.png`` with a baseline)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     t = _TEXT.get(lang, _TEXT["en"])
     paths = []

@@ -70,8 +70,9 @@ def segment_transmittance(fr0, fc0, z0, fr1, fc1, z1, hard, crown_base, crown_to
     buildings) and a crown between ``crown_base`` and ``crown_top``. Returns 0 when the
     segment dips below ``hard - eps`` in a cell (``test_hard``), else ``exp(-extinction L)``
     with L [m] the exact 3D length of the segment inside crowns. The luminaire's own cell
-    is never an obstacle (pole, bracket, a wall it hangs on); cells whose part of the
-    segment lies within ``skip0`` cells (horizontal) of the receiver are not tested
+    is never an obstacle (pole, bracket, a wall it hangs on), nor is the receiver's own
+    cell to the hard test (a point on a slope sits between cell centres); cells whose part
+    of the segment lies within ``skip0`` cells (horizontal) of the receiver are not tested
     (facade receivers stand against their own wall).
     """
     nr, nc = hard.shape
@@ -123,7 +124,7 @@ def segment_transmittance(fr0, fc0, z0, fr1, fc1, z1, hard, crown_base, crown_to
             ta = t_in if t_in > tskip else tskip
             za = z0 + ta * dzz
             zb = z0 + t_out * dzz
-            if test_hard:
+            if test_hard and t_in > 0.0:  # the receiver's own cell does not hide it
                 zmin = za if za < zb else zb
                 if zmin < hard[i, j] - eps:
                     return 0.0

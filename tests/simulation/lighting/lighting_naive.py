@@ -31,32 +31,35 @@ def local_angles(d, orientation, tilt):
     return c, gamma
 
 
-def transmittance(p, q, grid, hard, crown_base, crown_top, *, extinction, eps, n=600, skip_near=0.0, test_hard=True):
+def transmittance(p, q, grid, hard, crown_base, crown_top, *, extinction, eps, n=None, skip_near=0.0, test_hard=True):
     """Sampled transmittance of the segment p (receiver) -> q (luminaire), world coordinates [m].
 
-    Blocked where the segment, lifted by ``eps``, passes below ``hard``; attenuated by crowns.
+    ``n`` samples (default 20 per metre of horizontal length, at least 400) at their midpoints:
+    blocked where the segment, lifted by ``eps``, passes below ``hard`` (the receiver's and the
+    luminaire's cells excepted); attenuated by ``exp(-k L)`` over the sampled length inside crowns.
     """
     p = np.asarray(p, float)
     q = np.asarray(q, float)
     cs = grid.cell_size
-    lum_cell = (int(math.floor((grid.ymax - q[1]) / cs)), int(math.floor((q[0] - grid.xmin) / cs)))
-    seg = np.linalg.norm(q - p) / n
-    hl = np.hypot(*(q[:2] - p[:2]))
-    inside = 0.0
-    for k in range(n):
-        t = (k + 0.5) / n
-        x, y, z = p + t * (q - p)
-        i = int(math.floor((grid.ymax - y) / cs))
-        j = int(math.floor((x - grid.xmin) / cs))
-        if not (0 <= i < grid.nrows and 0 <= j < grid.ncols) or (i, j) == lum_cell:
-            continue
-        if t * hl < skip_near * cs:
-            continue
-        if test_hard and z + eps < hard[i, j]:
+    hl = float(np.hypot(*(q[:2] - p[:2])))
+    if n is None:
+        n = max(400, int(20 * hl / cs))
+    t = (np.arange(n) + 0.5) / n
+    pts = p[None, :] + t[:, None] * (q - p)[None, :]
+    i = np.floor((grid.ymax - pts[:, 1]) / cs).astype(int)
+    j = np.floor((pts[:, 0] - grid.xmin) / cs).astype(int)
+    own_q = (int(math.floor((grid.ymax - q[1]) / cs)), int(math.floor((q[0] - grid.xmin) / cs)))
+    own_p = (int(math.floor((grid.ymax - p[1]) / cs)), int(math.floor((p[0] - grid.xmin) / cs)))
+    ok = (i >= 0) & (i < grid.nrows) & (j >= 0) & (j < grid.ncols)
+    ok &= ~((i == own_q[0]) & (j == own_q[1]))
+    ok &= t * hl >= skip_near * cs
+    i, j, z = i[ok], j[ok], pts[ok, 2]
+    if test_hard:
+        not_own = ~((i == own_p[0]) & (j == own_p[1]))
+        if np.any(z[not_own] + eps < hard[i[not_own], j[not_own]]):
             return 0.0
-        if crown_base[i, j] < z < crown_top[i, j]:
-            inside += seg
-    return math.exp(-extinction * inside)
+    inside = (crown_base[i, j] < z) & (z < crown_top[i, j])
+    return math.exp(-extinction * inside.sum() * np.linalg.norm(q - p) / n)
 
 
 def illuminance_at(point, normal, luminaires, photometries, grid, hard, crown_base, crown_top, *, mf, cutoff,

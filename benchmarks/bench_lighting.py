@@ -165,7 +165,7 @@ def main(argv=None) -> int:
         for name, sc, occ in cases:
             for th in threads:
                 numba.set_num_threads(th)
-                t, c, (E, n) = _median_cpu(lambda: sc.horizontal_illuminance(occlusion=occ), args.repeat)
+                t, c, (E, n) = _median_cpu(lambda sc=sc, occ=occ: sc.horizontal_illuminance(occlusion=occ), args.repeat)
                 rate = n / t
                 key = f"{name}, {th} thread{'s' if th > 1 else ''}"
                 bytes_per_eval = 8 if not occ else (8 if name.endswith("buildings") else 16)

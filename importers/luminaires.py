@@ -134,7 +134,7 @@ def _read_table(path: Path, layer=None) -> gpd.GeoDataFrame | pd.DataFrame:
 
 def _text(v) -> str:
     """A cell as stripped text; missing values (None, NaN, NA) as ""."""
-    if v is None or (isinstance(v, float) and v != v) or v is pd.NA or v is pd.NaT:
+    if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT:
         return ""
     t = str(v).strip()
     return "" if t in ("nan", "None", "<NA>", "NaN") else t

@@ -31,16 +31,13 @@ area of the trame noire...); a night view.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
 from scenarios.kinds.base import Indicator, Kind, KindResult
 from scenarios.units import parse_quantity

@@ -11,10 +11,24 @@ from simulation.lighting.builtin import BUILTIN, builtin, builtin_names
 from simulation.lighting.en13201 import CLASSES, LightingClass, calculation_grid, deficit_raster, evaluate_segments
 from simulation.lighting.energy import DUSK_TO_DAWN, DimmingStep, OperatingProfile, annual_hours, sun_times
 from simulation.lighting.illuminance import LightingScene, facade_points, prepare_scene
-from simulation.lighting.interventions import (Selection, add_luminaires, dimming, led_retrofit, part_night,
-                                               remove_luminaires)
+from simulation.lighting.interventions import (
+                                               Selection,
+                                               add_luminaires,
+                                               dimming,
+                                               led_retrofit,
+                                               part_night,
+                                               remove_luminaires,
+)
 from simulation.lighting.model import DEFAULTS, LightingModel, LightingResult
-from simulation.lighting.photometry import LampSet, Photometry, read_ies, read_ldt, read_photometry, write_ies, write_ldt
+from simulation.lighting.photometry import (
+                                               LampSet,
+                                               Photometry,
+                                               read_ies,
+                                               read_ldt,
+                                               read_photometry,
+                                               write_ies,
+                                               write_ldt,
+)
 from simulation.lighting.registry import PhotometryRegistry
 from simulation.lighting.rules import RULES_2018, Rules2018, dsfli, luminaire_checks, trame_noire
 

@@ -203,7 +203,7 @@ def _profiles(lum, m, base: OperatingProfile, change) -> list[str]:
 
 
 def dimming(twin, select=None, *, steps, presence_duty: float | None = None,
-            base: OperatingProfile = OperatingProfile()):
+            base: OperatingProfile | None = None):
     """Dim the selected luminaires: ``steps`` is a list of ``(window, level)`` such as
     ``("22:00-06:00", 0.5)`` or :class:`DimmingStep` values; ``presence_duty`` [1] adds
     presence detection (share of dimmed time raised to full)."""
@@ -218,14 +218,14 @@ def dimming(twin, select=None, *, steps, presence_duty: float | None = None,
             win, level = s
             h0, h1 = _window(win, name="dimming window")
             parsed.append(DimmingStep(h0, h1, float(level)))
-    lum[PROFILE_COLUMN] = _profiles(lum, m, base, lambda p: p.with_dimming(parsed, presence_duty))
+    lum[PROFILE_COLUMN] = _profiles(lum, m, base or OperatingProfile(), lambda p: p.with_dimming(parsed, presence_duty))
     rec = {"intervention": "dimming", "luminaires": int(m.sum()),
            "steps": [f"{format_clock(s.start)}-{format_clock(s.end)}@{100 * s.level:g}%" for s in parsed],
            "presence_duty": presence_duty, "ids": lum.loc[m, "id"].astype(int).tolist()}
     return _result(twin, lum, "lighting: dimming", rec)
 
 
-def part_night(twin, select=None, *, start, end, base: OperatingProfile = OperatingProfile()):
+def part_night(twin, select=None, *, start, end, base: OperatingProfile | None = None):
     """Switch the selected luminaires off between two clock times (e.g. ``"23:00"``, ``"05:00"``)."""
     from simulation.lighting.energy import parse_clock
 
@@ -233,7 +233,7 @@ def part_night(twin, select=None, *, start, end, base: OperatingProfile = Operat
     if h0 == h1:
         raise TwinValueError(f"part_night: empty switch-off window {start!r}-{end!r}")
     lum, m = _select(twin, select, "part_night")
-    lum[PROFILE_COLUMN] = _profiles(lum, m, base, lambda p: p.with_switch_off(h0, h1))
+    lum[PROFILE_COLUMN] = _profiles(lum, m, base or OperatingProfile(), lambda p: p.with_switch_off(h0, h1))
     rec = {"intervention": "part_night", "luminaires": int(m.sum()), "window": f"{format_clock(h0)}-{format_clock(h1)}",
            "cabinets": sorted(set(lum.loc[m, "cabinet"].astype(str))), "ids": lum.loc[m, "id"].astype(int).tolist()}
     return _result(twin, lum, "lighting: part_night", rec)

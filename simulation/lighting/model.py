@@ -10,7 +10,6 @@ Every parameter has a documented default; the defaults that were applied are lis
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -18,13 +17,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from simulation.lighting.en13201 import (CLASSES, OVERLIGHTING_FACTOR, assign_luminaires, deficit_raster,
-                                         evaluate_segments)
+from simulation.lighting.en13201 import (
+    OVERLIGHTING_FACTOR,
+    assign_luminaires,
+    deficit_raster,
+    evaluate_segments,
+)
 from simulation.lighting.energy import DUSK_TO_DAWN, OperatingProfile, annual_hours, sun_times, twin_latlon
 from simulation.lighting.illuminance import LUT_SIZE, facade_points, prepare_scene
 from simulation.lighting.interventions import PROFILE_COLUMN
 from simulation.lighting.registry import PhotometryRegistry
-from simulation.lighting.rules import RULES_2018, dsfli, luminaire_checks, trame_noire
+from simulation.lighting.rules import dsfli, luminaire_checks, trame_noire
 from simulation.model import Field, Model, require_nonnegative, require_positive, require_range
 from twin.errors import TwinValueError
 

@@ -793,7 +793,7 @@ def write_ies(photometry: Photometry, path, *, per_line: int = 10) -> Path:
         vals = [_fmt(v) for v in vals]
         return [" ".join(vals[i:i + per_line]) for i in range(0, len(vals), per_line)]
 
-    out = ["IESNA:LM-63-2002", f"[TEST] written by jumeau", f"[LUMINAIRE] {p.name}", "TILT=NONE",
+    out = ["IESNA:LM-63-2002", "[TEST] written by jumeau", f"[LUMINAIRE] {p.name}", "TILT=NONE",
            f"1 {_fmt(flux)} 1 {g.size} {c.size} 1 2 0 0 0",
            f"1 1 {_fmt(p.power) if math.isfinite(p.power) else 0}"]
     out += block(g)

@@ -46,10 +46,12 @@ def test_french_csv(inventory):
 def test_geojson_and_geopackage_round_trip(inventory, tmp_path):
     t = read_luminaires(inventory, grid=GRID)
     t4326 = t.to_crs("EPSG:4326").drop(columns=["photometry"]).assign(photometrie="builtin:road-led")
+    t4326["cabinet"] = ["A1", None, "A2"]          # a missing value in the file
     gj = tmp_path / "inv.geojson"
     t4326.to_file(gj, driver="GeoJSON")
     back = read_luminaires(gj, grid=GRID)
     assert np.allclose(back.geometry.x, t.geometry.x, atol=1e-3) and (back["photometry"] == "builtin:road-led").all()
+    assert back["cabinet"].tolist() == ["A1", "", "A2"]
     gp = tmp_path / "inv.gpkg"
     t.to_file(gp, layer="points_lumineux", driver="GPKG")
     back = read_luminaires(gp, grid=GRID, layer="points_lumineux")

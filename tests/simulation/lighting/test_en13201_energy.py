@@ -10,10 +10,15 @@ import pandas as pd
 import pytest
 import shapely
 
-from simulation.lighting.en13201 import (CLASSES, assign_luminaires, calculation_grid, deficit_raster,
-                                         evaluate_segments, lighting_class)
-from simulation.lighting.energy import (DUSK_TO_DAWN, DimmingStep, OperatingProfile, annual_hours, parse_clock,
-                                        sun_times)
+from simulation.lighting.en13201 import (
+    CLASSES,
+    assign_luminaires,
+    calculation_grid,
+    deficit_raster,
+    evaluate_segments,
+    lighting_class,
+)
+from simulation.lighting.energy import DUSK_TO_DAWN, DimmingStep, OperatingProfile, annual_hours, parse_clock, sun_times
 from simulation.lighting.illuminance import prepare_scene
 from simulation.lighting.photometry import Photometry
 from simulation.lighting.registry import PhotometryRegistry

@@ -7,15 +7,14 @@ import math
 import numba
 import numpy as np
 import pytest
+from lighting_naive import illuminance_at, local_angles
+from lighting_scenes import single_luminaire_twin
 
 from simulation.lighting.builtin import builtin
 from simulation.lighting.illuminance import build_luts, luminaire_rotations, prepare_scene
 from simulation.lighting.photometry import Photometry
 from simulation.lighting.registry import PhotometryRegistry
 from twin.errors import TwinFileNotFoundError, TwinValueError
-
-from lighting_naive import illuminance_at, local_angles
-from lighting_scenes import single_luminaire_twin
 
 
 class _Reg(PhotometryRegistry):
@@ -119,8 +118,8 @@ def test_rotation_rows_are_orthonormal():
 
 
 def test_lut_matches_exact_interpolant_on_real_file(shared_data):
-    from simulation.lighting.photometry import read_ldt
     from simulation.lighting import _kernels
+    from simulation.lighting.photometry import read_ldt
 
     p = read_ldt(shared_data / "photometry" / "va_sample_20.ldt")
     lo, up, origin, inv_h = build_luts([p])

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
-from simulation.lighting import (LightingModel, Selection, add_luminaires, dimming, led_retrofit, part_night,
-                                 remove_luminaires)
+from simulation.lighting import (
+    LightingModel,
+    Selection,
+    add_luminaires,
+    dimming,
+    led_retrofit,
+    part_night,
+    remove_luminaires,
+)
 from simulation.lighting.energy import OperatingProfile
 from simulation.lighting.model import DEFAULTS
 from twin.errors import TwinValueError

@@ -7,8 +7,16 @@ import math
 import numpy as np
 import pytest
 
-from simulation.lighting.photometry import (Photometry, read_ies, read_ldt, read_photometry, unfold, write_ies,
-                                            write_ldt, zonal_flux)
+from simulation.lighting.photometry import (
+    Photometry,
+    read_ies,
+    read_ldt,
+    read_photometry,
+    unfold,
+    write_ies,
+    write_ldt,
+    zonal_flux,
+)
 from twin.errors import TwinFileNotFoundError, TwinFormatError, TwinValueError
 
 

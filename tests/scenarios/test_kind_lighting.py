@@ -48,7 +48,7 @@ def test_library_scenario_parses(kind):
     assert cfg.parameters["price"] == pytest.approx(0.20) and cfg.parameters["cutoff"] == 60.0
     assert cfg.parameters["co2_factor"] == pytest.approx(0.06) and cfg.parameters["year"] == 2025
     assert [i["type"] for i in cfg.interventions] == ["led_retrofit", "part_night"]
-    assert cfg.interventions[0]["power"] == 36.0 and cfg.interventions[0]["flux"] == 4500.0
+    assert cfg.interventions[0]["power"] == 25.0 and cfg.interventions[0]["flux"] == 3200.0
     assert cfg.interventions[1]["start"] == "23:00" and cfg.interventions[1]["select"].cabinets == ("A02", "A05",
                                                                                                       "A09", "A10")
 
@@ -70,14 +70,14 @@ def test_results_have_units_tables_and_savings(runs):
     assert res.buildings.index.name == "id" and "ev_max_lx" in res.buildings
     b = {i.name: i for i in base.indicators}
     s = {i.name: i for i in res.indicators}
-    assert s["annual_energy"].value < 0.3 * b["annual_energy"].value         # 36 W instead of 100 W, some off at night
+    assert s["annual_energy"].value < 0.3 * b["annual_energy"].value         # 25 W instead of 100 W, some off at night
     assert s["annual_energy"].better == "lower" and s["annual_energy"].label["fr"].startswith("Électricité")
     assert b["luminaires_noncompliant_2018"].value == len(tw.luminaires) and s["luminaires_noncompliant_2018"].value == 0
     assert s["trame_noire_dark_area"].value > b["trame_noire_dark_area"].value
     assert "segments_falling_below" in s and "falls_below" in res.tables["segments"]
     applied = res.meta["defaults_applied"]      # set in the file: not a default; left out: recorded
     assert "maintenance_factor" not in applied and applied["trespass_limit"] == 5.0
-    assert res.meta["interventions"][0]["power_after_w"] == 36.0 * len(tw.luminaires)
+    assert res.meta["interventions"][0]["power_after_w"] == 25.0 * len(tw.luminaires)
 
 
 def test_bad_scenarios(kind):

@@ -365,10 +365,11 @@ def sky_view_factor(*, surface, cell_size: float, canopy_height=None, terrain=No
         wb = np.maximum(0.0, np.cos(fwd + math.pi - facing))
         wsum += wf + wb
         if col_major:
-            _k.horizon_sums(zb, offb, za, offa, z0, acc, col_major=True, q=q, step=step, keep=tau, wfwd=wf, wbwd=wb)
+            _k.horizon_sums(zb, offb, za, offa, z0, acc, col_major=True, q=q, step=step, keep=tau, wfwd=wf, wbwd=wb,
+                            crowns=has_canopy)
         else:
             _k.horizon_sums(zb_t, offb_t, za_t, offa_t, z0_t, acc_t, col_major=True, q=q, step=step, keep=tau,
-                            wfwd=wf, wbwd=wb)
+                            wfwd=wf, wbwd=wb, crowns=has_canopy)
     acc += acc_t.transpose(0, 2, 1)
     out = SkyView()
     out["svf"] = (acc[0] / n_az).astype(np.float32)

@@ -1,0 +1,1 @@
+"""Street-level heat: sky views, radiation, mean radiant temperature, UTCI (see docs/heat.md)."""

@@ -156,8 +156,9 @@ def heatwave_day(*, date, latitude: float, longitude: float, t_min: float, t_max
     pressure = float(pvlib.atmosphere.alt2pres(elevation))
     am_abs = pvlib.atmosphere.get_absolute_airmass(am_rel, pressure)
     dni_extra = np.asarray(pvlib.irradiance.get_extra_radiation(mid), float)
-    cs = pvlib.clearsky.ineichen(sp["zenith"].to_numpy(), am_abs, LINKE_TURBIDITY[sky], altitude=elevation,
-                                 dni_extra=dni_extra)
+    with np.errstate(all="ignore"):  # the model divides by zero for the sun below the horizon
+        cs = pvlib.clearsky.ineichen(sp["zenith"].to_numpy(), am_abs, LINKE_TURBIDITY[sky], altitude=elevation,
+                                     dni_extra=dni_extra)
     up = sp["altitude"].to_numpy() > 0
     ghi = np.where(up, np.nan_to_num(np.asarray(cs["ghi"], float)), 0.0)
     dni = np.where(up, np.nan_to_num(np.asarray(cs["dni"], float)), 0.0)
@@ -251,8 +252,9 @@ def prepare_forcing(weather: pd.DataFrame, *, latitude: float, longitude: float,
     else:
         # cloud fraction from the daytime clearness against the clear sky, carried through the night
         am = pvlib.atmosphere.get_absolute_airmass(pvlib.atmosphere.get_relative_airmass(sp["zenith"].to_numpy()))
-        cs = pvlib.clearsky.ineichen(sp["zenith"].to_numpy(), am, 3.0, altitude=elevation,
-                                     dni_extra=np.asarray(pvlib.irradiance.get_extra_radiation(when), float))
+        with np.errstate(all="ignore"):
+            cs = pvlib.clearsky.ineichen(sp["zenith"].to_numpy(), am, 3.0, altitude=elevation,
+                                         dni_extra=np.asarray(pvlib.irradiance.get_extra_radiation(when), float))
         ghi_clear = np.nan_to_num(np.asarray(cs["ghi"], float))
         day = (alt > 10) & (ghi_clear > 50)
         cf = pd.Series(np.where(day, np.clip(1.0 - ghi / np.where(day, ghi_clear, 1.0), 0, 1), np.nan), index=weather.index)

@@ -52,12 +52,13 @@ def points_in_polygons(polygons, *, spacing: float) -> tuple[np.ndarray, np.ndar
 
 
 def street_tree_positions(twin, *, spacing: float, road_ids=None, road_names=None, road_kinds=None,
-                          side: str = "both", setback: float | None = None, clearance: float = 2.0,
+                          side: str = "both", setback: float | None = None, clearance: float = 1.5,
                           min_distance: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Positions for street trees along road centre lines, on the sidewalks.
 
-    Trees go every ``spacing`` metres, at ``width / 2 + sidewalk_width / 2`` from the
-    centre line (or ``setback``), on ``side`` ("both", "left", "right"). Positions on or
+    Trees go every ``spacing`` metres, 1 m behind the kerb (``width / 2 + min(1,
+    sidewalk_width / 2)`` from the centre line, or ``setback``), on ``side`` ("both",
+    "left", "right"). Positions on or
     within ``clearance`` metres of a building, outside the grid, or closer than
     ``min_distance`` (default: ``spacing / 2``) to an existing crown are dropped.
     """
@@ -83,7 +84,7 @@ def street_tree_positions(twin, *, spacing: float, road_ids=None, road_names=Non
             continue
         w = road["width"] if np.isfinite(road.get("width", np.nan)) else 6.0
         sw = road["sidewalk_width"] if np.isfinite(road.get("sidewalk_width", np.nan)) else 0.0
-        off = float(setback) if setback is not None else 0.5 * w + 0.5 * max(sw, 1.0)
+        off = float(setback) if setback is not None else 0.5 * w + min(1.0, 0.5 * max(sw, 1.0))
         sides = {"both": (off, -off), "left": (off,), "right": (-off,)}[side]
         for o in sides:
             par = line.offset_curve(o)

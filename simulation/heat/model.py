@@ -253,17 +253,28 @@ class HeatModel(Model):
         f_up, f_side = p.POSTURES[p.posture]
         shape = self.grid.shape
 
-        # shadows of every daytime hour, once (uint8, 1/255 steps), shared by both passes
-        t_sh = time.perf_counter()
-        sunlit = {}
-        day_rows = np.flatnonzero(forcing["sun_altitude"].to_numpy() > 0)
-        for i in progress(day_rows, "heat: shadows"):
+        # shadows: computed once per daytime hour; those of the spin-up day are kept (uint8, 1/255 steps)
+        # for the second pass, the others are computed when needed (a year of hours never sits in memory)
+        n_spin = min(24, len(forcing))
+        alts = forcing["sun_altitude"].to_numpy()
+        sunlit_cache: dict[int, np.ndarray] = {}
+        t_sh = [0.0]
+
+        def sunlit_of(i: int) -> np.ndarray:
+            if i in sunlit_cache:
+                return sunlit_cache.pop(i) if i < n_spin and pass_no[0] == 2 else sunlit_cache[i]
+            t0 = time.perf_counter()
             s = sunlit_fraction(surface=surface, cell_size=self.grid.cell_size,
-                                sun_azimuth=forcing["sun_azimuth"].iat[i], sun_altitude=forcing["sun_altitude"].iat[i],
+                                sun_azimuth=forcing["sun_azimuth"].iat[i], sun_altitude=alts[i],
                                 canopy_height=canopy, terrain=terrain, transmissivity=p.transmissivity,
                                 trunk_ratio=p.trunk_ratio)
-            sunlit[i] = np.round(np.nan_to_num(s) * 255).astype(np.uint8)
-        t_sh = time.perf_counter() - t_sh
+            q = np.round(np.nan_to_num(s) * 255).astype(np.uint8)
+            t_sh[0] += time.perf_counter() - t0
+            if i < n_spin and pass_no[0] == 1:
+                sunlit_cache[i] = q
+            return q
+
+        pass_no = [1]
         zeros = np.zeros(shape, np.float32)
 
         def wall_state(i, tw):
@@ -286,7 +297,7 @@ class HeatModel(Model):
             tw, lw, sw = wall_state(i, tw)
             up = row["sun_altitude"] > 0
             alt = math.radians(max(row["sun_altitude"], 0.0))
-            sf = (sunlit[i].astype(np.float32) / np.float32(255.0)) if up else zeros
+            sf = (sunlit_of(i).astype(np.float32) / np.float32(255.0)) if up else zeros
             _k.ground_and_tmrt(sf, svf_b, svf_v, fv, props["albedo"], props["emissivity"], lc, is_building, ts, td,
                                tmrt, tables["heat_capacity"], tables["restore"], tables["evaporation"],
                                dni=float(row["dni"]) if up else 0.0, dhi=float(row["dhi"]), sin_alt=math.sin(alt),
@@ -304,12 +315,12 @@ class HeatModel(Model):
         td = np.full(shape, t_ta0, np.float32)
         tw = np.full(4, t_ta0)
         tmrt = np.empty(shape, np.float32)
-        n_spin = min(24, len(forcing))
         ts_sum = np.zeros(shape, np.float64)
         for i in range(n_spin):
             tw, _ = step(i, ts, td, tw, tmrt, False)
             ts_sum += ts
         td[:] = (ts_sum / n_spin).astype(np.float32)
+        pass_no[0] = 2
 
         # pass 2: the run
         keep = set()
@@ -421,7 +432,7 @@ class HeatModel(Model):
             "hottest_hour": str(hottest) if hottest is not None else None,
             "utci_out_of_range_cell_hours": out_of_range,
             "open_cells": n_open,
-            "seconds": {"shadows": round(t_sh, 3), "hours": round(t_hours, 3),
+            "seconds": {"shadows": round(t_sh[0], 3), "hours": round(t_hours, 3),
                         "total": round(time.perf_counter() - t_start, 3)},
         }
         return HeatResult(layers=layers, hourly=hourly, series=series, hottest=hottest, meta=meta)

@@ -328,8 +328,10 @@ class HeatKind(Kind):
                                                   round(float(v), 3)) for k, v in r.items()}}
                           for i, r in res.series.iterrows()]
         meta["warnings"] = [str(w.message) for w in caught]
-        return KindResult(layers=layers, buildings=buildings, tables=tables,
-                          indicators=self.indicators(twin, res, buildings), meta=meta)
+        out = KindResult(layers=layers, buildings=buildings, tables=tables,
+                         indicators=self.indicators(twin, res, buildings), meta=meta)
+        out._twin = twin  # for render: the before/after pictures need the twin each result was computed on
+        return out
 
     def indicators(self, twin: Twin, res, buildings: pd.DataFrame) -> list[Indicator]:
         """The headline numbers of a heat run."""
@@ -407,7 +409,32 @@ class HeatKind(Kind):
                lang: str = "en", size: tuple[int, int] = (1600, 1000), title: str = "") -> list[Path]:
         from scenarios.kinds._heat_maps import render_heat_maps
 
-        return render_heat_maps(twin, result, Path(out_dir), baseline=baseline, lang=lang, size=size, title=title)
+        out_dir = Path(out_dir)
+        paths = render_heat_maps(twin, result, out_dir, baseline=baseline, lang=lang, size=size, title=title)
+        if "utci_hottest" not in result.layers:
+            return paths
+        from twin.render import UTCI_CLASSES, Scene, side_by_side
+
+        hh = next((h["time"][11:16] for h in result.meta.get("hourly", []) if h["time"] == result.meta.get("hottest_hour")),
+                  "")
+        label = {"en": f"UTCI at {hh}", "fr": f"UTCI à {hh}"}
+
+        def scene(t, res):
+            return Scene.of(t, lang=lang).drape(res.layers["utci_hottest"].values, label=label, units="°C",
+                                                classes=UTCI_CLASSES)
+
+        t_main = title or {"en": "Heatwave: thermal stress at the hottest hour",
+                           "fr": "Canicule : stress thermique à l'heure la plus chaude"}[lang if lang == "fr" else "en"]
+        paths.append(scene(twin, result).screenshot(out_dir / "heat_overview.png", view="overview", size=size,
+                                                     title=t_main))
+        if baseline is not None and "utci_hottest" in baseline.layers:
+            before = getattr(baseline, "_twin", None) or twin
+            titles = {"en": ["Today", "With the scenario"], "fr": ["Aujourd'hui", "Avec le scénario"]}[
+                "fr" if lang == "fr" else "en"]
+            paths.append(side_by_side([scene(before, baseline), scene(twin, result)], out_dir / "heat_before_after.png",
+                                      titles=titles, title=t_main, size=(max(600, size[0] // 2), size[1]),
+                                      view="overview"))
+        return paths
 
 
 KIND = HeatKind()

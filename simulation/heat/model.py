@@ -74,6 +74,14 @@ class HeatResult:
         return self.layers[name][0]
 
 
+def _p95(values: np.ndarray) -> float:
+    """95th percentile (nearest rank) of finite values, by partition (NaN if empty)."""
+    if values.size == 0:
+        return float("nan")
+    k = min(values.size - 1, int(math.ceil(0.95 * values.size)) - 1)
+    return float(np.partition(values, k)[k])
+
+
 def _hash_arrays(*arrays, extra: str = "") -> str:
     h = hashlib.blake2b(digest_size=16)
     for a in arrays:
@@ -370,17 +378,19 @@ class HeatModel(Model):
                 n_night += 1
             u_open = utci[open_cells]
             t_open = tmrt[open_cells]
-            mean_u = float(np.nanmean(u_open)) if np.isfinite(u_open).any() else np.nan
+            u_fin = u_open[np.isfinite(u_open)]
+            t_fin = t_open[np.isfinite(t_open)]
+            mean_u = float(u_fin.mean()) if u_fin.size else np.nan
             rows.append({
                 "time": forcing.index[i], "air_temperature": row["ta"], "relative_humidity": row["rh"],
                 "wind_speed": row["wind_measured"], "sun_altitude": row["sun_altitude"], "sun_azimuth": row["sun_azimuth"],
                 "global_horizontal": row["ghi"], "direct_normal": row["dni"], "diffuse_horizontal": row["dhi"],
                 "longwave_down": row["l_sky"],
-                "tmrt_mean": float(np.nanmean(t_open)), "tmrt_p95": float(np.nanpercentile(t_open, 95)),
-                "utci_mean": mean_u, "utci_p95": float(np.nanpercentile(u_open, 95)) if np.isfinite(mean_u) else np.nan,
-                "area_utci_above_32": float(np.count_nonzero(u_open >= 32.0)) * self.grid.cell_area,
-                "area_utci_above_38": float(np.count_nonzero(u_open >= 38.0)) * self.grid.cell_area,
-                "surface_temperature_mean": float(np.nanmean(ts[open_cells])) - T0,
+                "tmrt_mean": float(t_fin.mean()) if t_fin.size else np.nan,
+                "tmrt_p95": float(_p95(t_fin)), "utci_mean": mean_u, "utci_p95": float(_p95(u_fin)),
+                "area_utci_above_32": float(np.count_nonzero(u_fin >= 32.0)) * self.grid.cell_area,
+                "area_utci_above_38": float(np.count_nonzero(u_fin >= 38.0)) * self.grid.cell_area,
+                "surface_temperature_mean": float(ts[open_cells].mean()) - T0,
             })
             if np.isfinite(mean_u) and mean_u > best[0]:
                 best = (mean_u, i, tmrt.copy(), utci.copy())

@@ -32,9 +32,12 @@ DIFF = {
 
 
 def _font(px: int):
+    """DejaVu Sans (shipped with matplotlib: accents render everywhere), else Pillow's default."""
     try:
-        return ImageFont.load_default(size=px)
-    except TypeError:  # Pillow < 10.1
+        from matplotlib import font_manager
+
+        return ImageFont.truetype(font_manager.findfont("DejaVu Sans", fallback_to_default=True), px)
+    except (OSError, ValueError, ImportError):
         return ImageFont.load_default()
 
 
@@ -44,12 +47,12 @@ def map_png(path: Path, values: np.ndarray, buildings: np.ndarray, *, cmap: str,
     w, h = size
     bar_w = 140
     nr, nc = values.shape
-    scale = max(1, int(min((w - bar_w - 40) / nc, (h - 90) / nr)))
+    f = min((w - bar_w - 40) / nc, (h - 90) / nr)
     rgba = colormaps[cmap]((np.clip(values, vmin, vmax) - vmin) / (vmax - vmin), bytes=True)
     rgba[~np.isfinite(values)] = (235, 235, 235, 255)
     rgba[buildings] = (150, 150, 150, 255)
-    img = Image.fromarray(rgba[..., :3]).resize((nc * scale if scale > 1 else min(nc, w - bar_w - 40),
-                                                 nr * scale if scale > 1 else min(nr, h - 90)), Image.NEAREST)
+    img = Image.fromarray(np.ascontiguousarray(rgba[..., :3]))
+    img = img.resize((max(1, round(nc * f)), max(1, round(nr * f))), Image.NEAREST if f >= 1 else Image.BOX)
     canvas = Image.new("RGB", (w, h), "white")
     canvas.paste(img, (20, 70))
     d = ImageDraw.Draw(canvas)

@@ -361,6 +361,14 @@ class HeatKind(Kind):
                                   "m2", {"en": f"area in strong heat stress or worse (UTCI >= 32 C) at the hottest hour ({hh})",
                                          "fr": f"surface en fort stress thermique ou pire (UTCI >= 32 C) à l'heure la plus chaude ({hh})"},
                                   "lower"))
+            for thr, key, en, fr in ((38.0, "very_strong", "very strong heat stress or worse (UTCI >= 38 C)",
+                                      "très fort stress thermique ou pire (UTCI >= 38 C)"),
+                                     (46.0, "extreme", "extreme heat stress (UTCI >= 46 C)",
+                                      "stress thermique extrême (UTCI >= 46 C)")):
+                inds.append(Indicator(f"area_{key}_heat_stress_hottest",
+                                      float(np.count_nonzero(open_ & (u_hot >= thr)) * cell_area), "m2",
+                                      {"en": f"area in {en} at the hottest hour ({hh})",
+                                       "fr": f"surface en {fr} à l'heure la plus chaude ({hh})"}, "lower"))
             inds.append(Indicator("utci_hottest_mean", mean(u_hot, open_), "degC",
                                   {"en": f"mean UTCI outdoors at the hottest hour ({hh})",
                                    "fr": f"UTCI moyen en extérieur à l'heure la plus chaude ({hh})"}, "lower"))
@@ -376,6 +384,10 @@ class HeatKind(Kind):
         inds.append(Indicator("hours_utci_above_32_mean", mean(res["hours_utci_above_32"], open_), "h",
                               {"en": "mean hours of strong heat stress (UTCI >= 32 C) outdoors",
                                "fr": "nombre moyen d'heures de fort stress thermique (UTCI >= 32 C) en extérieur"}, "lower"))
+        inds.append(Indicator("hours_utci_above_38_mean", mean(res["hours_utci_above_38"], open_), "h",
+                              {"en": "mean hours of very strong heat stress (UTCI >= 38 C) outdoors",
+                               "fr": "nombre moyen d'heures de très fort stress thermique (UTCI >= 38 C) en extérieur"},
+                              "lower"))
         inds.append(Indicator("shade_hours_sidewalks", mean(res["shade_hours"], walk), "h",
                               {"en": f"mean hours of shade on {walk_label} while the sun is up",
                                "fr": f"nombre moyen d'heures d'ombre sur les {'trottoirs' if walk_label == 'sidewalks' else 'rues'}"},
@@ -419,9 +431,12 @@ class HeatKind(Kind):
                   "")
         label = {"en": f"UTCI at {hh}", "fr": f"UTCI à {hh}"}
 
-        def scene(t, res):
-            return Scene.of(t, lang=lang).drape(res.layers["utci_hottest"].values, label=label, units="°C",
-                                                classes=UTCI_CLASSES)
+        def scene(t, res, classes=True):
+            values = res.layers["utci_hottest"].values
+            if classes:
+                return Scene.of(t, lang=lang).drape(values, label=label, units="°C", classes=UTCI_CLASSES)
+            # before/after: a continuous scale shows changes that stay within one stress class
+            return Scene.of(t, lang=lang).drape(values, label=label, units="°C", cmap="RdYlBu_r", clim=(30.0, 50.0))
 
         t_main = title or {"en": "Heatwave: thermal stress at the hottest hour",
                            "fr": "Canicule : stress thermique à l'heure la plus chaude"}[lang if lang == "fr" else "en"]
@@ -431,7 +446,8 @@ class HeatKind(Kind):
             before = getattr(baseline, "_twin", None) or twin
             titles = {"en": ["Today", "With the scenario"], "fr": ["Aujourd'hui", "Avec le scénario"]}[
                 "fr" if lang == "fr" else "en"]
-            paths.append(side_by_side([scene(before, baseline), scene(twin, result)], out_dir / "heat_before_after.png",
+            paths.append(side_by_side([scene(before, baseline, False), scene(twin, result, False)],
+                                      out_dir / "heat_before_after.png",
                                       titles=titles, title=t_main, size=(max(600, size[0] // 2), size[1]),
                                       view="overview"))
         return paths

@@ -76,3 +76,18 @@ def test_epw_forcing_hottest_day(shared_data, tmp_path):
     w = kind.weather(make_street_twin(), cfg)
     assert len(w) == 24 and w["air_temperature"].max() == pytest.approx(37.7)
     assert np.isfinite(w.to_numpy(float)).all()
+
+
+def test_ready_scenario_on_the_small_demo_town(demo_town_small, tmp_path):
+    kind = get_kind("heat")
+    cfg = kind.parse(tomllib.loads((LIBRARY / "heatwave_trees.toml").read_text()), base_dir=LIBRARY)
+    town = demo_town_small.copy()
+    treed = kind.apply_interventions(town, cfg)
+    assert len(treed.trees) - len(town.trees) > 50
+    base = kind.simulate(town, cfg)
+    after = kind.simulate(treed, cfg)
+    b, a = ({i.name: i.value for i in r.indicators} for r in (base, after))
+    assert a["utci_sidewalks_15h"] < b["utci_sidewalks_15h"] - 0.5
+    assert a["area_extreme_heat_stress_hottest"] < b["area_extreme_heat_stress_hottest"]
+    assert b["vulnerable_sites_utci_hottest"] > 32.0  # a 2003-like afternoon: the school's street is in strong stress
+    assert base.meta["hottest_hour"].startswith("2003-08-13 1")

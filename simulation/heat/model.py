@@ -343,7 +343,7 @@ class HeatModel(Model):
                 if not idx.size:
                     raise TwinValueError(f"keep_hours: {h!r} is not a time of the weather table")
                 keep.update(idx.tolist())
-        nanmap = lambda: np.full(shape, np.nan, np.float32)  # noqa: E731
+        nanmap = lambda: np.full(shape, np.nan, np.float32)
         acc = {
             "tmrt_max": nanmap(), "utci_max": nanmap(), "surface_temperature_max": nanmap(),
             "sun_hours": np.zeros(shape, np.float32), "shade_hours": np.zeros(shape, np.float32),

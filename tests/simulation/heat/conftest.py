@@ -8,6 +8,7 @@ from simulation.heat.forcing import HEATWAVE_PRESETS, heatwave_day
 from tests.simulation.heat.synthetic import make_street_twin
 from twin import Twin
 
+
 @pytest.fixture
 def street_twin() -> Twin:
     return make_street_twin()

@@ -10,11 +10,10 @@ from shapely.geometry import box
 
 from simulation.heat.interventions import cool_surfaces, greening, plant_trees, shade_structures, street_tree_positions
 from simulation.heat.model import HeatModel
+from tests.simulation.heat.synthetic import X0, Y0
 from twin.errors import TwinValueError
 from twin.layers import Landcover
 from twin.rasterize import compose_surface
-
-from tests.simulation.heat.synthetic import X0, Y0
 
 
 def test_plant_trees_updates_canopy_surface_and_table(street_twin):

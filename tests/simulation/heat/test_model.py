@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 import pytest
@@ -21,7 +20,7 @@ T0 = constants.zero_Celsius
 
 def _kernel_inputs(shape=(3, 4), seed=0):
     rng = np.random.default_rng(seed)
-    f32 = lambda a: np.ascontiguousarray(a, np.float32)  # noqa: E731
+    f32 = lambda a: np.ascontiguousarray(a, np.float32)
     return dict(
         sunlit=f32(rng.uniform(0, 1, shape)), svf_b=f32(rng.uniform(0.3, 1, shape)),
         fv=f32(rng.uniform(0.1, 1, (4,) + shape)), albedo=f32(rng.uniform(0.05, 0.4, shape)),

@@ -296,6 +296,8 @@ class HeatKind(Kind):
                 day = pd.Timestamp(f["date"]).tz_localize(w.index.tz)
             except (ValueError, TypeError):
                 raise TwinValueError(f"forcing.date: {f['date']!r} is not a date") from None
+            if "year_coerced" in w.attrs:  # a typical year: its days are found by month and day
+                day = day.replace(year=int(w.attrs["year_coerced"]))
         sel = w.loc[(w.index >= day) & (w.index < day + pd.Timedelta(days=1))]
         if len(sel) != 24:
             raise TwinValueError(f"forcing: {f['file'].name} has {len(sel)} hours on {day.date()}, expected 24")

@@ -76,6 +76,10 @@ def test_epw_forcing_hottest_day(shared_data, tmp_path):
     w = kind.weather(make_street_twin(), cfg)
     assert len(w) == 24 and w["air_temperature"].max() == pytest.approx(37.7)
     assert np.isfinite(w.to_numpy(float)).all()
+    # a typical year mixes years: a day is found by its month and day whatever year is written
+    cfg = kind.parse({"forcing": {"type": "epw", "file": str(epw), "date": "2018-07-14"}}, base_dir=tmp_path)
+    w = kind.weather(make_street_twin(), cfg)
+    assert len(w) == 24 and (w.index.month == 7).all() and (w.index.day == 14).all()
 
 
 def test_ready_scenario_on_the_small_demo_town(demo_town_small, tmp_path):

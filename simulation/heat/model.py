@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
-from scipy import constants
+from scipy import constants, ndimage
 
 from simulation.heat import _kernels as _k
 from simulation.heat.forcing import prepare_forcing
@@ -306,16 +306,40 @@ class HeatModel(Model):
             up = row["sun_altitude"] > 0
             alt = math.radians(max(row["sun_altitude"], 0.0))
             sf = (sunlit_of(i).astype(np.float32) / np.float32(255.0)) if up else zeros
-            _k.ground_and_tmrt(sf, svf_b, svf_v, fv, props["albedo"], props["emissivity"], lc, is_building, ts, td,
-                               tmrt, tables["heat_capacity"], tables["restore"], tables["evaporation"],
-                               dni=float(row["dni"]) if up else 0.0, dhi=float(row["dhi"]), sin_alt=math.sin(alt),
-                               cos_alt=math.cos(alt), sun_az=math.radians(row["sun_azimuth"]), ta=float(row["ta"] + T0),
-                               l_sky=float(row["l_sky"]), dt=dt, h_conv=p.convection_a + p.convection_b * float(row["wind"]),
-                               wall_lw=lw, wall_sw=sw, wall_emis=p.wall_emissivity, ak=p.absorption_shortwave,
-                               al=p.absorption_longwave, f_up=f_up, f_side=f_side, sigma=SIGMA, want_tmrt=want)
+            dni = float(row["dni"]) if up else 0.0
+            sin_a, ta_k = math.sin(alt), float(row["ta"] + T0)
+            _k.ground_step(sf, svf_b, svf_v, props["albedo"], props["emissivity"], lc, ts, td, e_lw, e_sw,
+                           tables["heat_capacity"], tables["restore"], tables["evaporation"], dni=dni,
+                           dhi=float(row["dhi"]), sin_alt=sin_a, ta=ta_k, l_sky=float(row["l_sky"]), dt=dt,
+                           h_conv=p.convection_a + p.convection_b * float(row["wind"]), wall_lw_mean=float(lw.mean()),
+                           wall_sw_mean=float(sw.mean()), sigma=SIGMA)
+            if want:
+                up_lw, up_sw = ground_seen(e_lw), ground_seen(e_sw)
+                _k.tmrt_step(sf, svf_b, svf_v, fv, is_building, up_lw, up_sw, tmrt, dni=dni, dhi=float(row["dhi"]),
+                             sin_alt=sin_a, cos_alt=math.cos(alt), sun_az=math.radians(row["sun_azimuth"]), ta=ta_k,
+                             l_sky=float(row["l_sky"]), wall_lw=lw, wall_sw=sw, ak=p.absorption_shortwave,
+                             al=p.absorption_longwave, f_up=f_up, f_side=f_side, sigma=SIGMA)
             # the deep temperature follows the surface with a one-day memory
             td += (ts - td) * np.float32(dt / 86400.0)
             return tw, sf
+
+        # the ground a person sees: the open cells within ground_view_radius, equally weighted (about 80 %
+        # of the view factor of the ground from 1.1 m lies within 2.2 m); roofs are not seen from the street
+        e_lw = np.empty(shape, np.float32)
+        e_sw = np.empty(shape, np.float32)
+        k_rad = int(round(p.ground_view_radius / self.grid.cell_size))
+        seen_mask = (~is_building.astype(bool)) & np.isfinite(svf_b)
+        if k_rad >= 1:
+            size = 2 * k_rad + 1
+            weight = ndimage.uniform_filter(seen_mask.astype(np.float32), size=size, mode="nearest")
+            weight = np.where(weight > 0, weight, np.float32(1.0)).astype(np.float32)
+
+        def ground_seen(e):
+            if k_rad < 1:
+                return e
+            v = np.where(seen_mask, e, np.float32(0.0)).astype(np.float32)
+            out = ndimage.uniform_filter(v, size=size, mode="nearest") / weight
+            return np.where(seen_mask, out, e).astype(np.float32)
 
         # pass 1: spin-up over the first day (a periodic day settles in one cycle)
         t_ta0 = float(forcing["ta"].iloc[: min(24, len(forcing))].mean() + T0)

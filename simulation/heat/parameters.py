@@ -77,6 +77,8 @@ class HeatParameters:
     wall_sunlit_share : float [1], share of the walls facing the sun that is not shaded (0.5).
     convection_a, convection_b : float, convective conductance h = a + b u10 [W m-2 K-1] (6, 2.5).
     decomposition : str, global -> direct + diffuse model when the forcing lacks them ("reindl").
+    ground_view_radius : float [m], radius of the ground a standing person sees from below (2.2 m: about
+        80 % of the ground's view factor from 1.1 m); 0 uses the person's own cell only.
     surfaces : dict of class name -> SurfaceProperties (overridable per field).
     """
 
@@ -94,6 +96,7 @@ class HeatParameters:
     convection_a: float = 6.0
     convection_b: float = 2.5
     decomposition: str = "reindl"
+    ground_view_radius: float = 2.2
     surfaces: dict = field(default_factory=lambda: {lc.name.lower(): p for lc, p in SURFACE_PROPERTIES.items()})
 
     #: posture -> (factor up/down, factor for each side)
@@ -116,6 +119,7 @@ class HeatParameters:
         rng("wall_lag", 0.01, 100.0)
         rng("convection_a", 0.0, 100.0)
         rng("convection_b", 0.0, 50.0)
+        rng("ground_view_radius", 0.0, 50.0)
         if self.posture not in self.POSTURES:
             raise TwinValueError(f"invalid heat parameter posture: {self.posture!r} (use {', '.join(self.POSTURES)})")
         if int(self.n_azimuths) != self.n_azimuths or self.n_azimuths < 8 or self.n_azimuths % 2:

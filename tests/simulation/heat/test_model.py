@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -64,12 +65,17 @@ def test_radiation_kernel_matches_naive_reference():
                 h=10.0, wall_lw=np.array([520.0, 540.0, 500.0, 495.0]), wall_sw=np.array([80.0, 40.0, 30.0, 60.0]))
     ts0 = inp["ts"].copy()
     tmrt = np.empty_like(inp["ts"])
-    K.ground_and_tmrt(inp["sunlit"], inp["svf_b"], inp["svf_v"], inp["fv"], inp["albedo"], inp["emis"], inp["lc"],
-                      inp["is_building"], inp["ts"], inp["td"], tmrt, tables["heat_capacity"], tables["restore"],
-                      tables["evaporation"], dni=scal["dni"], dhi=scal["dhi"], sin_alt=math.sin(scal["alt"]),
-                      cos_alt=math.cos(scal["alt"]), sun_az=scal["az"], ta=scal["ta"], l_sky=scal["l_sky"], dt=scal["dt"],
-                      h_conv=scal["h"], wall_lw=scal["wall_lw"], wall_sw=scal["wall_sw"], wall_emis=0.9, ak=0.7, al=0.97,
-                      f_up=0.06, f_side=0.22, sigma=SIGMA, want_tmrt=True)
+    e_lw, e_sw = np.empty_like(tmrt), np.empty_like(tmrt)
+    sa, ca = math.sin(scal["alt"]), math.cos(scal["alt"])
+    K.ground_step(inp["sunlit"], inp["svf_b"], inp["svf_v"], inp["albedo"], inp["emis"], inp["lc"], inp["ts"], inp["td"],
+                  e_lw, e_sw, tables["heat_capacity"], tables["restore"], tables["evaporation"], dni=scal["dni"],
+                  dhi=scal["dhi"], sin_alt=sa, ta=scal["ta"], l_sky=scal["l_sky"], dt=scal["dt"], h_conv=scal["h"],
+                  wall_lw_mean=float(scal["wall_lw"].mean()), wall_sw_mean=float(scal["wall_sw"].mean()), sigma=SIGMA)
+    # the person sees its own cell's ground here (the neighbourhood filter is tested on a street below)
+    K.tmrt_step(inp["sunlit"], inp["svf_b"], inp["svf_v"], inp["fv"], inp["is_building"], e_lw, e_sw, tmrt,
+                dni=scal["dni"], dhi=scal["dhi"], sin_alt=sa, cos_alt=ca, sun_az=scal["az"], ta=scal["ta"],
+                l_sky=scal["l_sky"], wall_lw=scal["wall_lw"], wall_sw=scal["wall_sw"], ak=0.7, al=0.97, f_up=0.06,
+                f_side=0.22, sigma=SIGMA)
     for i in np.ndindex(tmrt.shape):
         ref = dict(inp, ts=ts0)
         tsn, tm = _naive_cell(i, tables=tables, **{k: ref[k] for k in ("sunlit", "svf_b", "svf_v", "fv", "albedo", "emis",
@@ -88,11 +94,14 @@ def test_uniform_enclosure_gives_tmrt_equal_to_air_temperature():
     tables = surface_tables(HeatParameters())
     tmrt = np.empty_like(inp["ts"])
     lw = SIGMA * ta**4
-    K.ground_and_tmrt(inp["sunlit"], inp["svf_b"], inp["svf_v"], inp["fv"], inp["albedo"], np.ones_like(inp["emis"]),
-                      inp["lc"], inp["is_building"], inp["ts"], inp["td"], tmrt, tables["heat_capacity"],
-                      tables["restore"], tables["evaporation"], dni=0.0, dhi=0.0, sin_alt=0.0, cos_alt=1.0, sun_az=0.0,
-                      ta=ta, l_sky=lw, dt=3600.0, h_conv=10.0, wall_lw=np.full(4, lw), wall_sw=np.zeros(4),
-                      wall_emis=1.0, ak=0.7, al=0.97, f_up=0.06, f_side=0.22, sigma=SIGMA, want_tmrt=True)
+    e_lw, e_sw = np.empty_like(tmrt), np.empty_like(tmrt)
+    emis = np.ones_like(inp["emis"])
+    K.ground_step(inp["sunlit"], inp["svf_b"], inp["svf_v"], inp["albedo"], emis, inp["lc"], inp["ts"], inp["td"], e_lw,
+                  e_sw, tables["heat_capacity"], tables["restore"], tables["evaporation"], dni=0.0, dhi=0.0, sin_alt=0.0,
+                  ta=ta, l_sky=lw, dt=3600.0, h_conv=10.0, wall_lw_mean=lw, wall_sw_mean=0.0, sigma=SIGMA)
+    K.tmrt_step(inp["sunlit"], inp["svf_b"], inp["svf_v"], inp["fv"], inp["is_building"], e_lw, e_sw, tmrt, dni=0.0,
+                dhi=0.0, sin_alt=0.0, cos_alt=1.0, sun_az=0.0, ta=ta, l_sky=lw, wall_lw=np.full(4, lw),
+                wall_sw=np.zeros(4), ak=0.7, al=0.97, f_up=0.06, f_side=0.22, sigma=SIGMA)
     np.testing.assert_allclose(tmrt, 27.0, atol=1e-3)
     np.testing.assert_allclose(inp["ts"], ta, atol=1e-3)
 
@@ -194,3 +203,32 @@ def test_calm_wind_is_clamped_and_said(street_twin, day_2003):
     with pytest.warns(UserWarning, match="0.5 m/s"):
         res = HeatModel(street_twin, parameters={"n_azimuths": 16}).run(calm.iloc[:24])
     assert res.meta["forcing"]["wind_clamped_hours"] == 24
+
+
+def test_a_person_sees_the_ground_around(street_twin, day_2003):
+    """In the shade next to sunlit asphalt, the hot ground nearby warms a person; in the sun next to shade, less."""
+    from simulation.shadows import sunlit_fraction
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        own = HeatModel(street_twin, parameters={"n_azimuths": 16, "ground_view_radius": 0.0}).run(day_2003,
+                                                                                                   keep_hours=(15,))
+        seen = HeatModel(street_twin, parameters={"n_azimuths": 16}).run(day_2003, keep_hours=(15,))
+    h = next(iter(own.hourly))
+    sp = own.series.loc[h]
+    s = sunlit_fraction(surface=street_twin.array("surface"), cell_size=1.0, sun_azimuth=sp["sun_azimuth"],
+                        sun_altitude=sp["sun_altitude"], terrain=street_twin.array("terrain"))
+    open_ = street_twin.array("building_id") == 0
+    from scipy import ndimage
+
+    near_sun = ndimage.binary_dilation(s == 1, iterations=2)
+    near_shade = ndimage.binary_dilation(s == 0, iterations=2)
+    shade_edge = open_ & (s == 0) & near_sun
+    sun_edge = open_ & (s == 1) & near_shade
+    d = seen.hourly[h]["tmrt"] - own.hourly[h]["tmrt"]
+    assert shade_edge.sum() > 20 and sun_edge.sum() > 20
+    assert np.nanmean(d[shade_edge]) > 0.5
+    assert np.nanmean(d[sun_edge]) < -0.5
+    far = open_ & ~ndimage.binary_dilation(near_sun & near_shade, iterations=3)
+    # far from sun/shade edges only land-cover boundaries (asphalt next to paving) change anything
+    assert np.nanmedian(np.abs(d[far & np.isfinite(d)])) < 0.1

@@ -429,8 +429,8 @@ def test_long_french_legend_in_a_narrow_panel_fits_without_endless_shrinking():
 
     from twin.render.overlay import ClassLegend, draw_legends
 
-    img = Image.new("RGB", (200, 160), (255, 255, 255))
+    img = Image.new("RGBA", (200, 160), (255, 255, 255, 255))
     items = [((200, 30, 30), "Stress thermique extrêmement fort (UTCI > 46 °C)")] * 5
     draw_legends(img, (0, 0, 200, 160), [ClassLegend("Classes de stress thermique", items)], unit=1.0)
     arr = __import__("numpy").asarray(img)
-    assert (arr != 255).any()  # something was drawn, and the call returned
+    assert (arr[..., :3] != 255).any()  # something was drawn, and the call returned

@@ -1,0 +1,236 @@
+"""Numba kernels of the energy model: the ISO 13790 hourly 5R1C network, vectorised over buildings.
+
+Private: called by :mod:`simulation.energy.model`, which validates the inputs and attaches units.
+The recurrence is per building and independent across buildings: ``prange`` runs over chunks of
+buildings (each chunk writes its own rows of the outputs and its own row of the hourly district
+totals, so parallel writes never overlap) and the hourly recurrence runs inside.
+
+All energy-balance arithmetic is float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+#: Per-building record read by the kernel (one 8-byte-aligned struct per building, ~230 bytes).
+BUILDING_DTYPE = np.dtype([
+    ("h_inf", "f8"),        # W/K  infiltration (always on)
+    ("h_mech", "f8"),       # W/K  mechanical/hygienic ventilation (after heat recovery) when on
+    ("h_tr_w", "f8"),       # W/K  windows (surface node <-> outside)
+    ("h_tr_em", "f8"),      # W/K  opaque elements (mass node <-> outside/ground)
+    ("h_tr_is", "f8"),      # W/K  air <-> surface node, 3.45 * A_t
+    ("h_tr_ms", "f8"),      # W/K  surface node <-> mass, 9.1 * A_m
+    ("c_m", "f8"),          # J/K  internal heat capacity
+    ("f_m", "f8"),          # 1    share of radiant gains to the mass node, A_m / A_t
+    ("f_st", "f8"),         # 1    share to the surface node, 1 - A_m/A_t - H_tr_w/(9.1 A_t)
+    ("gains", "f8"),        # W    internal gains at full occupancy
+    ("th_on", "f8"),        # degC heating set-point when comfort is on
+    ("th_off", "f8"),       # degC heating setback
+    ("tc", "f8"),           # degC cooling set-point (inf: no cooling)
+    ("phi_h_max", "f8"),    # W    heating capacity (inf: unlimited)
+    ("phi_c_max", "f8"),    # W    cooling capacity, positive (inf: unlimited)
+    ("w_g", "f8"),          # 1    share of H_tr_em coupled to the ground temperature
+    ("ap_roof", "f8"),      # m2   solar aperture of the roof (opaque)
+    ("phi_sky", "f8"),      # W    thermal radiation to the sky (ISO 13790 11.3.5), always subtracted
+    ("theta_m0", "f8"),     # degC initial mass temperature
+    ("floor_area", "f8"),   # m2   conditioned floor area (the 10 W/m2 trial)
+    ("profile", "i4"),      # row of the schedules
+    ("closed", "i4"),       # bit m-1 set: month m closed (no occupancy, setback)
+    ("vent_cont", "i4"),    # 1: ventilation always on; 0: on when occupied
+    ("active", "i4"),       # 0: skip (unconditioned or invalid geometry)
+], align=True)
+
+#: Per-hour record shared by all buildings.
+HOUR_DTYPE = np.dtype([
+    ("theta_e", "f8"),      # degC outdoor air (and supply air)
+    ("theta_g", "f8"),      # degC ground
+    ("beam_roof", "f8"),    # W/m2 beam (+ circumsolar) irradiance on the horizontal
+    ("diff_roof", "f8"),    # W/m2 diffuse irradiance on the horizontal
+    ("sun", "i4"),          # sky-direction index of the sun (-1: below the horizon)
+    ("month", "i4"),        # 0..11
+], align=True)
+
+#: Columns of the optional hourly trace (tests and diagnostics).
+TRACE_COLUMNS = ("theta_air", "theta_s", "theta_m", "theta_m_t", "theta_m_prev", "phi_hc", "phi_int", "phi_sol",
+                 "h_ve", "theta_e", "theta_em")
+
+
+@njit(cache=True, error_model="numpy")
+def _network(h_ve, h_tr_w, h_tr_em, h_tr_is, h_tr_ms, c_m, dt):
+    """Constants of ISO 13790 C.4-C.11 for one ventilation state, with divisions done once.
+
+    Returns the coefficients of::
+
+        phi_mtot = phi_m + H_em theta_em + c_st (phi_st + H_w theta_e) + c_ia phi_ia + c_e theta_e      (C.5)
+        theta_m,t = theta_m,t-1 r_prev + phi_mtot r_tot                                             (C.4)
+        theta_s = (H_ms theta_m + phi_st + (H_w + H_1) theta_e + k_ia phi_ia) / S                   (C.10)
+        theta_air = (H_is theta_s + H_ve theta_e + phi_ia) / (H_is + H_ve)                          (C.11)
+
+    with H_1 = 1/(1/H_ve + 1/H_is), H_2 = H_1 + H_w, H_3 = 1/(1/H_2 + 1/H_ms) (C.6-C.8), and the
+    sensitivities (dmt, dm, ds, da) of theta_m,t, theta_m, theta_s, theta_air to 1 W in the air node.
+    """
+    h1 = 1.0 / (1.0 / h_ve + 1.0 / h_tr_is)
+    h2 = h1 + h_tr_w
+    h3 = 1.0 / (1.0 / h2 + 1.0 / h_tr_ms)
+    cdt = c_m / dt
+    d_plus = cdt + 0.5 * (h3 + h_tr_em)
+    d_minus = cdt - 0.5 * (h3 + h_tr_em)
+    s = h_tr_ms + h_tr_w + h1
+    c_st = h3 / h2
+    c_ia = h3 * h1 / (h2 * h_ve)
+    c_e = h3 * h1 / h2
+    r_prev = d_minus / d_plus
+    r_tot = 1.0 / d_plus
+    inv_s = 1.0 / s
+    k_ia = h1 / h_ve
+    inv_air = 1.0 / (h_tr_is + h_ve)
+    dmt = c_ia * r_tot
+    dm = 0.5 * dmt
+    ds = (h_tr_ms * dm + k_ia) * inv_s
+    da = (h_tr_is * ds + 1.0) * inv_air
+    return (c_st, c_ia, c_e, r_prev, r_tot, h1, inv_s, k_ia, inv_air, dmt, dm, ds, da, 1.0 / da)
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def simulate_5r1c(bp, hours, beam, diffuse, apertures, shade, sky, shade_roof, sky_roof, occupancy, comfort, *,
+                  dt, warmup, overheat_threshold, chunk_size, out_monthly, out_peak, out_overheat, out_hourly,
+                  out_mean_air, trace):
+    """Hourly ISO 13790 5R1C simulation of many buildings.
+
+    Parameters (arrays)
+    -------------------
+    bp : (n_b,) BUILDING_DTYPE records.
+    hours : (n_t,) HOUR_DTYPE records.
+    beam, diffuse : (n_t, K) irradiance on the K vertical orientation bins [W m-2]; beam includes the
+        circumsolar part (shaded like the beam), diffuse the isotropic sky and ground-reflected parts.
+    apertures : (n_b, K) solar apertures of windows and opaque walls per bin [m2].
+    shade : (n_b, n_dir, K) float32 sunlit fraction of each facade bin per sky direction (1 unshaded).
+    sky : (n_b, K) float32 diffuse reduction factor per bin (1 unobstructed).
+    shade_roof : (n_b, n_dir) float32; sky_roof : (n_b,) float32.
+    occupancy : (n_profiles, n_t) float32 fraction of the peak internal gains.
+    comfort : (n_profiles, n_t) uint8, 1 when the heating set-point (and cooling) applies.
+
+    Keyword arguments
+    -----------------
+    dt : time step [s] (3600).
+    warmup : number of leading hours replayed before the recorded run (<= n_t).
+    overheat_threshold : operative temperature above which an occupied hour counts as overheated [degC].
+    chunk_size : buildings per parallel chunk (row ``c`` of ``out_hourly`` belongs to chunk ``c``).
+    out_monthly : (n_b, 12, 2) heating, cooling need [Wh].
+    out_peak : (n_b, 2) peak heating, cooling power [W].
+    out_overheat : (n_b,) overheated occupied hours.
+    out_hourly : (n_chunks, n_t, 2) heating, cooling power summed over each chunk's buildings [W].
+    out_mean_air : (n_b,) mean air temperature [degC].
+    trace : (n_trace, n_t, len(TRACE_COLUMNS)) node temperatures and flows of the first n_trace buildings.
+
+    Memory: reads ~230 bytes per building plus 8 * K * (1 + n_dir) bytes of shading; writes 220 bytes
+    per building and 16 bytes per chunk-hour.
+    """
+    n_b = bp.shape[0]
+    n_t = hours.shape[0]
+    n_k = apertures.shape[1]
+    n_chunks = (n_b + chunk_size - 1) // chunk_size
+    n_trace = trace.shape[0]
+    for c in prange(n_chunks):
+        b_end = min(n_b, (c + 1) * chunk_size)
+        for b in range(c * chunk_size, b_end):
+            r = bp[b]
+            if r["active"] == 0:
+                continue
+            h_on = _network(r["h_inf"] + r["h_mech"], r["h_tr_w"], r["h_tr_em"], r["h_tr_is"], r["h_tr_ms"], r["c_m"], dt)
+            h_off = _network(r["h_inf"], r["h_tr_w"], r["h_tr_em"], r["h_tr_is"], r["h_tr_ms"], r["c_m"], dt)
+            tm_prev = r["theta_m0"]
+            a_sky = np.empty(n_k)
+            for k in range(n_k):
+                a_sky[k] = apertures[b, k] * sky[b, k]
+            p = r["profile"]
+            sum_air = 0.0
+            for step in range(-warmup, n_t):
+                t = step if step >= 0 else step + warmup
+                hr = hours[t]
+                te = hr["theta_e"]
+                tem = te + r["w_g"] * (hr["theta_g"] - te)
+                occ = occupancy[p, t]
+                com = comfort[p, t]
+                if (r["closed"] >> hr["month"]) & 1:
+                    occ = 0.0
+                    com = 0
+                phi_int = r["gains"] * occ
+                # solar gains through windows and opaque elements, shaded by neighbours and trees
+                d = hr["sun"]
+                phi_sol = -r["phi_sky"]
+                if d >= 0:
+                    for k in range(n_k):
+                        phi_sol += apertures[b, k] * beam[t, k] * shade[b, d, k] + a_sky[k] * diffuse[t, k]
+                else:
+                    for k in range(n_k):
+                        phi_sol += a_sky[k] * diffuse[t, k]
+                if r["ap_roof"] > 0.0:
+                    sr = shade_roof[b, d] if d >= 0 else 0.0
+                    phi_sol += r["ap_roof"] * (hr["beam_roof"] * sr + hr["diff_roof"] * sky_roof[b])
+                if r["vent_cont"] == 1 or occ > 0.0:
+                    c_st, c_ia, c_e, r_prev, r_tot, h1, inv_s, k_ia, inv_air, dmt, dm, ds, da, inv_da = h_on
+                    h_ve = r["h_inf"] + r["h_mech"]
+                else:
+                    c_st, c_ia, c_e, r_prev, r_tot, h1, inv_s, k_ia, inv_air, dmt, dm, ds, da, inv_da = h_off
+                    h_ve = r["h_inf"]
+                # ISO 13790 C.1-C.3: gains split between the air, surface and mass nodes
+                phi_ia = 0.5 * phi_int
+                rad = 0.5 * phi_int + phi_sol
+                phi_m = r["f_m"] * rad
+                phi_st = r["f_st"] * rad
+                # step 1: free-floating temperatures (Phi_HC = 0), C.4-C.11
+                phi_mtot = phi_m + r["h_tr_em"] * tem + c_st * (phi_st + r["h_tr_w"] * te) + c_ia * phi_ia + c_e * te
+                tmt0 = tm_prev * r_prev + phi_mtot * r_tot
+                tm0 = 0.5 * (tmt0 + tm_prev)
+                ts0 = (r["h_tr_ms"] * tm0 + phi_st + (r["h_tr_w"] + h1) * te + k_ia * phi_ia) * inv_s
+                ta0 = (r["h_tr_is"] * ts0 + h_ve * te + phi_ia) * inv_air
+                # steps 2-4 (C.4.2): the 10 W/m2 trial gives theta_air_10 - theta_air_0 = 10 A_f da (the
+                # network is linear), so the interpolation Phi = 10 A_f (theta_set - theta_air_0) /
+                # (theta_air_10 - theta_air_0) is (theta_set - theta_air_0) / da
+                th = r["th_on"] if com else r["th_off"]
+                phi = 0.0
+                if ta0 < th:
+                    phi = (th - ta0) * inv_da
+                    if phi > r["phi_h_max"]:
+                        phi = r["phi_h_max"]
+                elif com and ta0 > r["tc"]:
+                    phi = (r["tc"] - ta0) * inv_da
+                    if phi < -r["phi_c_max"]:
+                        phi = -r["phi_c_max"]
+                tmt = tmt0 + phi * dmt
+                tm = tm0 + phi * dm
+                ts = ts0 + phi * ds
+                ta = ta0 + phi * da
+                if step >= 0:
+                    m = hr["month"]
+                    if phi > 0.0:
+                        out_monthly[b, m, 0] += phi * dt / 3600.0
+                        out_hourly[c, t, 0] += phi
+                        if phi > out_peak[b, 0]:
+                            out_peak[b, 0] = phi
+                    elif phi < 0.0:
+                        out_monthly[b, m, 1] -= phi * dt / 3600.0
+                        out_hourly[c, t, 1] -= phi
+                        if -phi > out_peak[b, 1]:
+                            out_peak[b, 1] = -phi
+                    if occ > 0.0 and 0.3 * ta + 0.7 * ts > overheat_threshold:
+                        out_overheat[b] += 1.0
+                    sum_air += ta
+                    if b < n_trace:
+                        tr = trace[b, t]
+                        tr[0] = ta
+                        tr[1] = ts
+                        tr[2] = tm
+                        tr[3] = tmt
+                        tr[4] = tm_prev
+                        tr[5] = phi
+                        tr[6] = phi_int
+                        tr[7] = phi_sol
+                        tr[8] = h_ve
+                        tr[9] = te
+                        tr[10] = tem
+                tm_prev = tmt
+            out_mean_air[b] = sum_air / max(n_t, 1)
+    return 0

@@ -14,12 +14,13 @@ Rules, each recorded per building in ``*_source`` columns and counted in the rep
 * **Facades**: each footprint edge (exterior and courtyard rings) of length L with outward
   normal azimuth a contributes ``L x height`` of wall, split linearly between the two nearest of
   ``n_orientations`` azimuth bins (bin k centred on ``k x 360 / n``, clockwise from north).
-* **Party walls**: the part of an edge lying within ``party_tolerance`` of a neighbour's footprint
-  (STRtree query, intersection length; pieces shorter than ``2 x party_tolerance`` are corners, not
-  walls) is shared over the lower of the two heights. Shared with a conditioned neighbour it is
-  adiabatic (no heat flow: both sides at their set-points); shared with an unconditioned one
-  (annex, barn) it is a wall to an unheated space (ISO 13789 b-factor applied by the model).
-  The rest of the edge is exposed.
+* **Party walls**: two edges of different buildings that face each other (outward normals opposed
+  within 15 degrees) less than ``party_tolerance`` apart share the overlap of their projections; an
+  edge running inside a neighbour's footprint (overlapping footprints in the data) is shared over
+  that length. The shared wall is over the lower of the two heights. Shared with a conditioned
+  neighbour it is adiabatic (no heat flow: exact when both sides are at the same temperature, the
+  usual assumption for heated terraced houses); shared with an unconditioned one (annex, barn) it is
+  a wall to an unheated space (ISO 13789 b-factor applied by the model). The rest of the edge is exposed.
 * **Roof**: LoD2 roof surfaces (``building_surfaces``) when present, with their area, slope and
   azimuth; otherwise a pitched roof when ``roof_height`` exceeds ``height`` (slope from the rise
   over half the short side of the minimum rotated rectangle, two planes facing across the long
@@ -182,33 +183,69 @@ def _floors_and_height(height, floors, storey_height, use, storey_range):
     return h, f.astype(np.int64), h_src, f_src, report
 
 
-def _party_walls(polys, edges, heights, conditioned, tolerance):
-    """Adiabatic and unconditioned-shared wall area per edge."""
+def _party_walls(polys, edges, heights, conditioned, tolerance, *, max_angle=15.0):
+    """Wall area of each edge shared with conditioned and with unconditioned neighbours [m2].
+
+    Two edges of different buildings share a wall where they face each other (outward normals
+    opposed within ``max_angle``) less than ``tolerance`` apart: the shared length is the overlap of
+    their projections on the first edge. An edge running inside a neighbour's footprint (overlapping
+    footprints in the data) is shared over the length inside the footprint shrunk by ``tolerance``.
+    Shared lengths of an edge are capped at its length; the area is over the lower of the two heights.
+    """
     ne = len(edges)
     shared_c = np.zeros(ne)
     shared_u = np.zeros(ne)
     if ne == 0 or len(polys) < 2:
         return shared_c, shared_u
-    lines = shapely.linestrings(np.stack([edges[["x0", "y0"]].to_numpy(), edges[["x1", "y1"]].to_numpy()], axis=1))
-    buf = shapely.buffer(polys, tolerance, join_style="mitre", mitre_limit=2.0)
-    tree = shapely.STRtree(buf)
-    ei, pj = tree.query(lines, predicate="intersects")
+    p0 = edges[["x0", "y0"]].to_numpy()
+    p1 = edges[["x1", "y1"]].to_numpy()
     owner = edges["building"].to_numpy()
-    keep = owner[ei] != pj
-    ei, pj = ei[keep], pj[keep]
-    if len(ei) == 0:
-        return shared_c, shared_u
-    overlap = shapely.length(shapely.intersection(lines[ei], buf[pj]))
-    keep = overlap >= 2.0 * tolerance
-    ei, pj, overlap = ei[keep], pj[keep], overlap[keep]
     length = edges["length"].to_numpy()
-    overlap = np.minimum(overlap, length[ei])
-    area = overlap * np.minimum(heights[owner[ei]], heights[pj])
-    cond = conditioned[pj]
-    np.add.at(shared_c, ei[cond], area[cond])
-    np.add.at(shared_u, ei[~cond], area[~cond])
+    lines = shapely.linestrings(np.stack([p0, p1], axis=1))
+    tree = shapely.STRtree(lines)
+    ai, ej = tree.query(shapely.buffer(lines, tolerance, cap_style="flat"), predicate="intersects")
+    keep = owner[ai] != owner[ej]
+    ai, ej = ai[keep], ej[keep]
+    u = (p1 - p0) / length[:, None]
+    # facing edges run in opposite directions (both rings keep their interior on the left)
+    facing = np.einsum("ij,ij->i", u[ai], u[ej]) < -np.cos(np.radians(max_angle))
+    ai, ej = ai[facing], ej[facing]
+    rel0 = p0[ej] - p0[ai]
+    rel1 = p1[ej] - p0[ai]
+    # distance of the neighbour's edge from this edge's line (outward normal = (uy, -ux))
+    nrm = np.stack([u[ai, 1], -u[ai, 0]], axis=1)
+    d0 = np.einsum("ij,ij->i", rel0, nrm)
+    d1 = np.einsum("ij,ij->i", rel1, nrm)
+    close = (np.abs(d0) <= tolerance) & (np.abs(d1) <= tolerance)
+    ai, ej, rel0, rel1 = ai[close], ej[close], rel0[close], rel1[close]
+    t0 = np.einsum("ij,ij->i", rel0, u[ai])
+    t1 = np.einsum("ij,ij->i", rel1, u[ai])
+    lo = np.clip(np.minimum(t0, t1), 0.0, length[ai])
+    hi = np.clip(np.maximum(t0, t1), 0.0, length[ai])
+    overlap = hi - lo
+    pairs_a = [ai]
+    pairs_b = [owner[ej]]
+    pairs_len = [overlap]
+    # edges inside a neighbour's footprint
+    inner = shapely.buffer(polys, -tolerance)
+    ptree = shapely.STRtree(inner)
+    li, pj = ptree.query(lines, predicate="intersects")
+    keep = owner[li] != pj
+    li, pj = li[keep], pj[keep]
+    if len(li):
+        pairs_a.append(li)
+        pairs_b.append(pj)
+        pairs_len.append(shapely.length(shapely.intersection(lines[li], inner[pj])))
+    a = np.concatenate(pairs_a)
+    nb = np.concatenate(pairs_b)
+    ln = np.concatenate(pairs_len)
+    ok = ln > 1e-9
+    a, nb, ln = a[ok], nb[ok], ln[ok]
+    area = ln * np.minimum(heights[owner[a]], heights[nb])
+    cond = conditioned[nb]
+    np.add.at(shared_c, a[cond], area[cond])
+    np.add.at(shared_u, a[~cond], area[~cond])
     wall = length * heights[owner]
-    # several neighbours along one edge can overlap in the data: never more than the wall
     total = shared_c + shared_u
     scale = np.where(total > wall, wall / np.maximum(total, 1e-12), 1.0)
     return shared_c * scale, shared_u * scale
@@ -351,7 +388,7 @@ def building_geometry(buildings, *, storey_height, conditioned, surfaces=None, r
 def _roofs(buildings, polys, ids, h, floors, valid, surfaces, roof_type, roof_pitch, report):
     n = len(ids)
     area = shapely.area(polys)
-    cent = shapely.centroid(polys)
+    cent = shapely.centroid(np.where(valid, polys, shapely.Point(0, 0)))
     cx = np.where(valid, shapely.get_x(cent), np.nan)
     cy = np.where(valid, shapely.get_y(cent), np.nan)
     src = np.full(n, "", dtype=object)
@@ -364,9 +401,9 @@ def _roofs(buildings, polys, ids, h, floors, valid, surfaces, roof_type, roof_pi
         if len(roofs):
             b = pos.loc[roofs["building_id"].to_numpy()].to_numpy()
             rg = np.asarray(roofs.geometry.values, dtype=object)
-            a = roofs["area"].to_numpy(dtype=np.float64)
-            slope = roofs["slope"].to_numpy(dtype=np.float64)
-            az = roofs["azimuth"].to_numpy(dtype=np.float64)
+            a = roofs["area"].to_numpy(dtype=np.float64).copy()
+            slope = roofs["slope"].to_numpy(dtype=np.float64).copy()
+            az = roofs["azimuth"].to_numpy(dtype=np.float64).copy()
             # fill what the table lacks from the 3D polygon itself
             miss = ~np.isfinite(a) | ~np.isfinite(slope)
             if miss.any():
@@ -418,7 +455,10 @@ def _roofs(buildings, polys, ids, h, floors, valid, surfaces, roof_type, roof_pi
 
 
 def _mean_z(geoms):
-    coords, idx = shapely.get_coordinates(geoms, include_z=True, return_index=True)
+    """Mean altitude of the vertices of each polygon's exterior ring (closing vertex excluded)."""
+    coords, idx = shapely.get_coordinates(shapely.get_exterior_ring(geoms), include_z=True, return_index=True)
+    last = np.r_[idx[1:] != idx[:-1], True]
+    coords, idx = coords[~last], idx[~last]
     n = len(geoms)
     cnt = np.bincount(idx, minlength=n)
     zs = np.bincount(idx, weights=np.nan_to_num(coords[:, 2]), minlength=n)

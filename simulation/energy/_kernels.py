@@ -234,3 +234,28 @@ def simulate_5r1c(bp, hours, beam, diffuse, apertures, shade, sky, shade_roof, s
                 tm_prev = tmt
             out_mean_air[b] = sum_air / max(n_t, 1)
     return 0
+
+
+@njit(cache=True, error_model="numpy")
+def accumulate_shading(vals, dirs, building, k0, k1, w0, w1, *, out, weight):
+    """Add point visibilities into per-building, per-direction, per-bin sums.
+
+    ``out[building[p], dirs[i], k0[p]] += w0[p] * vals[i, p]`` (and the same for ``k1``/``w1``), and
+    ``weight[building[p], k] += w`` once per point. ``vals`` is ``(n_dirs, n_points)`` float32,
+    ``out`` ``(n_b, n_dir, K)`` float32, ``weight`` ``(n_b, K)`` float64. Sequential: points of one
+    building may fall in any order, so the sums are not split across threads.
+    """
+    n_dirs, n_pts = vals.shape
+    for p in range(n_pts):
+        b = building[p]
+        a0 = k0[p]
+        a1 = k1[p]
+        weight[b, a0] += w0[p]
+        weight[b, a1] += w1[p]
+        for i in range(n_dirs):
+            v = vals[i, p]
+            if v != 0.0:
+                d = dirs[i]
+                out[b, d, a0] += w0[p] * v
+                out[b, d, a1] += w1[p] * v
+    return 0

@@ -72,6 +72,8 @@ class BuildingGeometry:
         ``x, y, z`` (a point on the plane, for shading) [m].
     report : dict
         Counts of the rules applied.
+    polygons : ndarray of shapely geometries
+        The (repaired) footprints, empty where not valid.
     """
 
     table: pd.DataFrame
@@ -81,6 +83,7 @@ class BuildingGeometry:
     edges: pd.DataFrame
     roof_planes: pd.DataFrame
     report: dict = field(default_factory=dict)
+    polygons: np.ndarray | None = None
 
     @property
     def ids(self) -> np.ndarray:
@@ -382,7 +385,7 @@ def building_geometry(buildings, *, storey_height, conditioned, surfaces=None, r
     table.loc[~valid, ["gross_floor_area", "volume", "facade_area", "roof_area", "roof_loss_area", "ground_area"]] = 0.0
     azimuths = np.arange(n_orientations) * (360.0 / n_orientations)
     return BuildingGeometry(table=table, facades=facades, unconditioned_facades=unc, azimuths=azimuths, edges=edges,
-                            roof_planes=planes, report=report)
+                            roof_planes=planes, report=report, polygons=polys)
 
 
 def _roofs(buildings, polys, ids, h, floors, valid, surfaces, roof_type, roof_pitch, report):

@@ -179,6 +179,8 @@ class EnergyParameters:
         Distance between facade sample points along an edge [m].
     sky_azimuths : int
         Azimuth sectors of the sky partition used for shading.
+    tree_transmissivity : float
+        Share of the direct beam crossing a tree crown [1] (0.03 in leaf; leafless crowns, ~0.5, are not modelled).
     """
 
     n_orientations: int = 8
@@ -215,6 +217,7 @@ class EnergyParameters:
     shading: bool = True
     shading_spacing: float = 4.0
     sky_azimuths: int = 24
+    tree_transmissivity: float = 0.03
 
     def __post_init__(self):
         if int(self.n_orientations) != self.n_orientations or self.n_orientations < 4:
@@ -243,6 +246,7 @@ class EnergyParameters:
         require_range(self.cooling_setpoint, 10.0, 40.0, name="cooling_setpoint")
         require_range(self.pv_flat_tilt, 0.0, 60.0, name="pv_flat_tilt")
         require_positive(self.shading_spacing, name="shading_spacing")
+        require_range(self.tree_transmissivity, 0.0, 1.0, name="tree_transmissivity")
         lo, hi = self.storey_range
         if not 0 < lo < hi:
             raise TwinValueError(f"invalid storey_range: {self.storey_range!r}")
@@ -582,8 +586,10 @@ class EnergyModel(Model):
             from simulation.energy import shading as _shading
 
             if _shading.shading_available():
-                shading = _shading.shading_factors(self.twin, geom, sky, sun_cell, active=rec["active"].astype(bool),
-                                          spacing=p.shading_spacing, beam=beam, beam_h=beam_h)
+                shading = _shading.shading_factors(
+                    self.twin, geom, sky, sun_cell, sun_azimuth=forcing.sun_azimuth, sun_altitude=forcing.sun_altitude,
+                    active=rec["active"].astype(bool), spacing=p.shading_spacing,
+                    transmissivity=p.tree_transmissivity)
                 shade_meta = shading.meta
             else:
                 shade_meta = {"enabled": False, "reason": "the shared shadow engine (simulation.shadows) is missing"}
@@ -598,13 +604,17 @@ class EnergyModel(Model):
             sky_f = np.ones((n, k), dtype=np.float32)
             shade_roof = np.ones((n, 1), dtype=np.float32)
             sky_roof = np.ones(n, dtype=np.float32)
+            n_planes = len(geom.roof_planes)
+            plane_beam = np.ones((n_planes, 1), dtype=np.float32)
+            plane_sky = np.ones(n_planes, dtype=np.float32)
             shade_meta["sun_cells"] = int(len(used))
         else:
             sun, shade, sky_f, shade_roof, sky_roof = (shading.sun_index, shading.facade_beam, shading.facade_sky,
                                                        shading.roof_beam, shading.roof_sky)
+            plane_beam, plane_sky = shading.plane_beam, shading.plane_sky
         hours["sun"] = sun
         self._last_solar = {"beam": beam, "diffuse": diffuse, "beam_h": beam_h, "diff_h": diff_h, "sun": sun,
-                            "shade_roof": shade_roof, "sky_roof": sky_roof}
+                            "plane_beam": plane_beam, "plane_sky": plane_sky}
         return ({"hours": hours, "beam": beam, "diffuse": diffuse, "shade": shade, "sky": sky_f,
                  "shade_roof": shade_roof, "sky_roof": sky_roof}, shade_meta)
 
@@ -829,7 +839,7 @@ def _pv_potential(model: EnergyModel, geom: BuildingGeometry, forcing: Forcing):
     kwh = np.zeros(n)
     if len(planes) == 0:
         return area, kwh
-    solar = getattr(model, "_last_solar", None)
+    solar = model._last_solar
     slope = planes["slope"].to_numpy(dtype=float)
     az = planes["azimuth"].to_numpy(dtype=float)
     flat = slope < 5.0
@@ -844,12 +854,12 @@ def _pv_potential(model: EnergyModel, geom: BuildingGeometry, forcing: Forcing):
     keys = np.stack([key_t, key_a], axis=1)
     uniq, inv = np.unique(keys, axis=0, return_inverse=True)
     inv = inv.ravel()
-    sun = solar["sun"] if solar is not None else np.zeros(len(forcing), dtype=np.int32)
-    shade_roof = solar["shade_roof"] if solar is not None else np.ones((n, 1), dtype=np.float32)
-    sky_roof = solar["sky_roof"] if solar is not None else np.ones(n, dtype=np.float32)
+    sun = solar["sun"]
+    plane_beam = solar["plane_beam"]
+    plane_sky = solar["plane_sky"]
     up = sun >= 0
     # beam per direction index: sum over hours with the sun in that index
-    n_dir = shade_roof.shape[1]
+    n_dir = plane_beam.shape[1]
     beam_by_dir = np.zeros((len(uniq), n_dir))
     diff_tot = np.zeros(len(uniq))
     for j, (t, azk) in enumerate(uniq):
@@ -858,7 +868,7 @@ def _pv_potential(model: EnergyModel, geom: BuildingGeometry, forcing: Forcing):
                                   dni_extra=forcing.dni_extra, albedo=p.albedo, model=p.transposition)
         beam_by_dir[j] = np.bincount(sun[up], weights=bm[up], minlength=n_dir)[:n_dir]
         diff_tot[j] = df.sum()
-    irr = (np.einsum("pd,pd->p", beam_by_dir[inv], shade_roof[bld].astype(float)) + diff_tot[inv] * sky_roof[bld]) / 1000.0
+    irr = (np.einsum("pd,pd->p", beam_by_dir[inv], plane_beam.astype(float)) + diff_tot[inv] * plane_sky) / 1000.0
     np.add.at(area, bld, a)
     np.add.at(kwh, bld, a * irr * p.pv_efficiency * p.pv_performance_ratio)
     valid = geom.table["valid"].to_numpy()

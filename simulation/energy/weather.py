@@ -3,7 +3,8 @@
 Reads the columns of :data:`twin.weather.WEATHER_COLUMNS` the model needs (``air_temperature``,
 ``direct_normal`` and ``diffuse_horizontal``, or ``global_horizontal`` alone, then decomposed),
 checks the time axis, fills short gaps by linear interpolation (counted) and refuses long ones,
-and computes the sun position at the middle of each hour.
+and computes the sun position at the middle of each hour (:mod:`simulation.sun`: NREL SPA; Reindl
+1990 decomposition when only the global irradiance is given).
 """
 
 from __future__ import annotations
@@ -144,8 +145,10 @@ def prepare_forcing(weather: pd.DataFrame, *, max_gap_hours: int = 3, source: st
             ghi = dhi + dni * np.maximum(np.sin(np.radians(alt)), 0.0)
     else:
         ghi = data["global_horizontal"]
-        dni, dhi = _decompose(ghi, alt, mid)
-        report["decomposition"] = "erbs (global_horizontal only)"
+        rh = df["relative_humidity"].to_numpy(dtype=float) if "relative_humidity" in df.columns else None
+        full_corr = rh is not None and np.isfinite(rh).all()
+        dni, dhi = _decompose(ghi, alt, mid, lat, lon, data["air_temperature"], rh if full_corr else None)
+        report["decomposition"] = "reindl (global_horizontal only" + (", full correlation)" if full_corr else ")")
     up = alt > 0
     dni = np.where(up, dni, 0.0)
     report["hours"] = len(full)
@@ -156,20 +159,21 @@ def prepare_forcing(weather: pd.DataFrame, *, max_gap_hours: int = 3, source: st
 
 
 def _sun_position(times, lat, lon, elev):
-    import pvlib
+    from simulation.sun import solar_position
 
-    sp = pvlib.solarposition.get_solarposition(times, lat, lon, altitude=elev, method="nrel_numpy")
-    return sp["azimuth"].to_numpy(dtype=np.float64), sp["apparent_elevation"].to_numpy(dtype=np.float64)
+    sp = solar_position(times, lat, lon, elevation=elev)
+    return sp["azimuth"].to_numpy(dtype=np.float64), sp["altitude"].to_numpy(dtype=np.float64)
 
 
 def _extra_radiation(times):
-    import pvlib
+    from simulation.sun import extraterrestrial_normal
 
-    return np.asarray(pvlib.irradiance.get_extra_radiation(times), dtype=np.float64)
+    return np.asarray(extraterrestrial_normal(times), dtype=np.float64)
 
 
-def _decompose(ghi, alt, times):
-    import pvlib
+def _decompose(ghi, alt, times, lat, lon, air_temperature, relative_humidity):
+    from simulation.sun import decompose_global
 
-    out = pvlib.irradiance.erbs(ghi, 90.0 - alt, times)
-    return np.asarray(out["dni"], dtype=np.float64), np.asarray(out["dhi"], dtype=np.float64)
+    out = decompose_global(ghi, times, lat, lon, model="reindl", air_temperature=air_temperature,
+                           relative_humidity=relative_humidity, sun_altitude=alt)
+    return out["dni"].to_numpy(dtype=np.float64), out["dhi"].to_numpy(dtype=np.float64)

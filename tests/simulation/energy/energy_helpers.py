@@ -62,3 +62,20 @@ def box_twin(boxes, *, uses=None, years=None, heights=None, floors=None, size=20
     gdf = gpd.GeoDataFrame(data, geometry=[shapely.box(*b) for b in boxes], crs="EPSG:2154")
     t.set_table("buildings", gdf)
     return t
+
+
+def with_surface(twin: Twin, *, trees=None) -> Twin:
+    """Rasterize the buildings (and tree crowns ``[(x, y, height, crown_diameter), ...]``) into the surface layers."""
+    from twin.rasterize import compose_surface, rasterize_buildings, tree_canopy
+
+    ids, bh = rasterize_buildings(twin.grid, twin.buildings)
+    canopy = np.zeros(twin.grid.shape, np.float32)
+    if trees:
+        x, y, h, d = (np.array(v, float) for v in zip(*trees))
+        canopy = tree_canopy(twin.grid, x, y, h, d)
+    terrain = twin.array("terrain")
+    twin.set_layer("building_id", ids)
+    twin.set_layer("building_height", bh)
+    twin.set_layer("canopy_height", canopy)
+    twin.set_layer("surface", compose_surface(terrain, bh, canopy))
+    return twin

@@ -117,7 +117,7 @@ def test_global_only_weather_is_decomposed(lyon_weather):
     full = EnergyModel(twin, weather=lyon_weather, parameters=NO_SHADE).run()
     ghi_only = lyon_weather.drop(columns=["direct_normal", "diffuse_horizontal"])
     dec = EnergyModel(twin, weather=ghi_only, parameters=NO_SHADE).run()
-    assert dec.report["weather"]["decomposition"].startswith("erbs")
+    assert dec.report["weather"]["decomposition"].startswith("reindl")
     assert dec.buildings.loc[1, "heating_need"] == pytest.approx(full.buildings.loc[1, "heating_need"], rel=0.08)
 
 

@@ -39,6 +39,8 @@ BUILDING_DTYPE = np.dtype([
     ("closed", "i4"),       # bit m-1 set: month m closed (no occupancy, setback)
     ("vent_cont", "i4"),    # 1: ventilation always on; 0: on when occupied
     ("active", "i4"),       # 0: skip (unconditioned or invalid geometry)
+    ("h_win", "f8"),        # W/K  extra air change through windows opened against overheating
+    ("blind_cut", "f8"),    # 1    share of the window solar gains removed by closed blinds or shutters
 ], align=True)
 
 #: Per-hour record shared by all buildings.
@@ -93,9 +95,9 @@ def _network(h_ve, h_tr_w, h_tr_em, h_tr_is, h_tr_ms, c_m, dt):
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def simulate_5r1c(bp, hours, beam, diffuse, apertures, shade, sky, shade_roof, sky_roof, occupancy, comfort, *,
-                  dt, warmup, overheat_threshold, chunk_size, out_monthly, out_peak, out_overheat, out_hourly,
-                  out_mean_air, trace):
+def simulate_5r1c(bp, hours, beam, diffuse, apertures, windows, shade, sky, shade_roof, sky_roof, occupancy, comfort,
+                  *, dt, warmup, overheat_threshold, window_open_above, blinds_above, blinds_irradiance, chunk_size,
+                  out_monthly, out_peak, out_overheat, out_hourly, out_mean_air, trace):
     """Hourly ISO 13790 5R1C simulation of many buildings.
 
     Parameters (arrays)
@@ -105,6 +107,7 @@ def simulate_5r1c(bp, hours, beam, diffuse, apertures, shade, sky, shade_roof, s
     beam, diffuse : (n_t, K) irradiance on the K vertical orientation bins [W m-2]; beam includes the
         circumsolar part (shaded like the beam), diffuse the isotropic sky and ground-reflected parts.
     apertures : (n_b, K) solar apertures of windows and opaque walls per bin [m2].
+    windows : (n_b, K) the windows' part of ``apertures`` [m2] (what blinds reduce).
     shade : (n_b, n_dir, K) float32 sunlit fraction of each facade bin per sky direction (1 unshaded).
     sky : (n_b, K) float32 diffuse reduction factor per bin (1 unobstructed).
     shade_roof : (n_b, n_dir) float32; sky_roof : (n_b,) float32.
@@ -116,6 +119,12 @@ def simulate_5r1c(bp, hours, beam, diffuse, apertures, shade, sky, shade_roof, s
     dt : time step [s] (3600).
     warmup : number of leading hours replayed before the recorded run (<= n_t).
     overheat_threshold : operative temperature above which an occupied hour counts as overheated [degC].
+    window_open_above : occupants open windows (``h_win`` more air change) in an occupied hour when the air
+        was above this temperature the hour before and the outdoor air is cooler, and the building is
+        not cooled [degC].
+    blinds_above, blinds_irradiance : blinds or shutters cut ``blind_cut`` of a bin's window gains when
+        the air was above ``blinds_above`` [degC] the hour before and the irradiance on the bin exceeds
+        ``blinds_irradiance`` [W m-2] (ISO 13790 11.4.3, 300 W m-2).
     chunk_size : buildings per parallel chunk (row ``c`` of ``out_hourly`` belongs to chunk ``c``).
     out_monthly : (n_b, 12, 2) heating, cooling need [Wh].
     out_peak : (n_b, 2) peak heating, cooling power [W].
@@ -124,7 +133,7 @@ def simulate_5r1c(bp, hours, beam, diffuse, apertures, shade, sky, shade_roof, s
     out_mean_air : (n_b,) mean air temperature [degC].
     trace : (n_trace, n_t, len(TRACE_COLUMNS)) node temperatures and flows of the first n_trace buildings.
 
-    Memory: reads ~230 bytes per building plus 8 * K * (1 + n_dir) bytes of shading; writes 220 bytes
+    Memory: reads ~250 bytes per building plus 8 * K * (1 + n_dir) bytes of shading; writes 220 bytes
     per building and 16 bytes per chunk-hour.
     """
     n_b = bp.shape[0]
@@ -138,12 +147,18 @@ def simulate_5r1c(bp, hours, beam, diffuse, apertures, shade, sky, shade_roof, s
             r = bp[b]
             if r["active"] == 0:
                 continue
-            h_on = _network(r["h_inf"] + r["h_mech"], r["h_tr_w"], r["h_tr_em"], r["h_tr_is"], r["h_tr_ms"], r["c_m"], dt)
-            h_off = _network(r["h_inf"], r["h_tr_w"], r["h_tr_em"], r["h_tr_is"], r["h_tr_ms"], r["c_m"], dt)
+            h_inf = r["h_inf"]
+            h_mech = r["h_mech"]
+            h_win = r["h_win"]
+            net_on = _network(h_inf + h_mech, r["h_tr_w"], r["h_tr_em"], r["h_tr_is"], r["h_tr_ms"], r["c_m"], dt)
+            net_off = _network(h_inf, r["h_tr_w"], r["h_tr_em"], r["h_tr_is"], r["h_tr_ms"], r["c_m"], dt)
+            net_on_w = _network(h_inf + h_mech + h_win, r["h_tr_w"], r["h_tr_em"], r["h_tr_is"], r["h_tr_ms"],
+                                r["c_m"], dt)
+            net_off_w = _network(h_inf + h_win, r["h_tr_w"], r["h_tr_em"], r["h_tr_is"], r["h_tr_ms"], r["c_m"], dt)
             tm_prev = r["theta_m0"]
-            a_sky = np.empty(n_k)
-            for k in range(n_k):
-                a_sky[k] = apertures[b, k] * sky[b, k]
+            ta_prev = r["th_on"]
+            cooled = r["tc"] < 1e30
+            cut = r["blind_cut"]
             p = r["profile"]
             sum_air = 0.0
             for step in range(-warmup, n_t):
@@ -157,24 +172,32 @@ def simulate_5r1c(bp, hours, beam, diffuse, apertures, shade, sky, shade_roof, s
                     occ = 0.0
                     com = 0
                 phi_int = r["gains"] * occ
-                # solar gains through windows and opaque elements, shaded by neighbours and trees
+                # solar gains through windows and opaque elements, shaded by neighbours and trees, and by
+                # the occupants' blinds when the room is warm and the sun strong
                 d = hr["sun"]
+                blinds = cut > 0.0 and ta_prev > blinds_above
                 phi_sol = -r["phi_sky"]
-                if d >= 0:
-                    for k in range(n_k):
-                        phi_sol += apertures[b, k] * beam[t, k] * shade[b, d, k] + a_sky[k] * diffuse[t, k]
-                else:
-                    for k in range(n_k):
-                        phi_sol += a_sky[k] * diffuse[t, k]
+                for k in range(n_k):
+                    a = apertures[b, k]
+                    if a > 0.0:
+                        bk = beam[t, k]
+                        g = diffuse[t, k] * sky[b, k]
+                        if d >= 0:
+                            g += bk * shade[b, d, k]
+                        if blinds and bk + diffuse[t, k] > blinds_irradiance:
+                            a -= cut * windows[b, k]
+                        phi_sol += a * g
                 if r["ap_roof"] > 0.0:
                     sr = shade_roof[b, d] if d >= 0 else 0.0
                     phi_sol += r["ap_roof"] * (hr["beam_roof"] * sr + hr["diff_roof"] * sky_roof[b])
-                if r["vent_cont"] == 1 or occ > 0.0:
-                    c_st, c_ia, c_e, r_prev, r_tot, h1, inv_s, k_ia, inv_air, dmt, dm, ds, da, inv_da = h_on
-                    h_ve = r["h_inf"] + r["h_mech"]
+                vent = r["vent_cont"] == 1 or occ > 0.0
+                open_w = h_win > 0.0 and occ > 0.0 and not cooled and ta_prev > window_open_above and te < ta_prev
+                h_ve = h_inf + (h_mech if vent else 0.0) + (h_win if open_w else 0.0)
+                if vent:
+                    net = net_on_w if open_w else net_on
                 else:
-                    c_st, c_ia, c_e, r_prev, r_tot, h1, inv_s, k_ia, inv_air, dmt, dm, ds, da, inv_da = h_off
-                    h_ve = r["h_inf"]
+                    net = net_off_w if open_w else net_off
+                c_st, c_ia, c_e, r_prev, r_tot, h1, inv_s, k_ia, inv_air, dmt, dm, ds, da, inv_da = net
                 # ISO 13790 C.1-C.3: gains split between the air, surface and mass nodes
                 phi_ia = 0.5 * phi_int
                 rad = 0.5 * phi_int + phi_sol
@@ -232,6 +255,7 @@ def simulate_5r1c(bp, hours, beam, diffuse, apertures, shade, sky, shade_roof, s
                         tr[9] = te
                         tr[10] = tem
                 tm_prev = tmt
+                ta_prev = ta
             out_mean_air[b] = sum_air / max(n_t, 1)
     return 0
 

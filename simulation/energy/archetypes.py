@@ -125,7 +125,7 @@ _CARRIER_SYSTEMS: dict[str, str] = {
     "heat_pump": "heat_pump_air_water",
 }
 
-_TABLES = ("envelope", "uses", "glazing", "systems", "factors", "schedules", "retrofit")
+_TABLES = ("envelope", "uses", "glazing", "systems", "factors", "schedules", "retrofit", "climate_normals")
 
 
 def period_of(year) -> np.ndarray:
@@ -409,6 +409,17 @@ def resolve_buildings(buildings: pd.DataFrame, *, archetypes: pd.DataFrame | Non
                 if has.any():
                     params[name] = params[name].astype(object).where(~has, vals).infer_objects()
                     retro[name] = int(has.sum())
+        for col in buildings.columns:
+            if col.startswith("retrofit_scale_") and col[len("retrofit_scale_"):] in PARAMETERS:
+                name = col[len("retrofit_scale_"):]
+                if PARAMETERS[name][0] != "f":
+                    raise TwinValueError(f"{col}: only numeric parameters can be scaled")
+                f = buildings[col].to_numpy(dtype=np.float64)
+                has = np.isfinite(f)
+                if has.any():
+                    params[name] = np.where(has, pd.to_numeric(params[name], errors="coerce").to_numpy() * np.where(has, f, 1.0),
+                                            pd.to_numeric(params[name], errors="coerce").to_numpy())
+                    retro[f"scale_{name}"] = int(has.sum())
     report["retrofit"] = retro
     _check_params(params)
     return ResolvedBuildings(params=params, report=report)

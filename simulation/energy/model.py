@@ -106,7 +106,8 @@ RESULT_UNITS: dict[str, str] = {
     "overheating_hours": "h", "mean_air_temperature": "degC", "dt_reference": "kWh/yr", "dt_target_2030": "kWh/yr",
     "dt_target_2040": "kWh/yr", "dt_target_2050": "kWh/yr", "dt_gap_2030": "kWh/yr", "dt_gap_2040": "kWh/yr",
     "dt_gap_2050": "kWh/yr", "dt_reduction": "1", "pv_area": "m2", "pv_potential": "kWh/yr",
-    "facade_area": "m2", "party_area": "m2", "window_area": "m2", "h_transmission": "W/K", "h_ventilation": "W/K",
+    "facade_area": "m2", "party_area": "m2", "window_area": "m2", "opaque_wall_area": "m2", "roof_area": "m2",
+    "ground_area": "m2", "h_transmission": "W/K", "h_ventilation": "W/K",
 }
 
 
@@ -181,6 +182,15 @@ class EnergyParameters:
         Azimuth sectors of the sky partition used for shading.
     tree_transmissivity : float
         Share of the direct beam crossing a tree crown [1] (0.03 in leaf; leafless crowns, ~0.5, are not modelled).
+    window_opening_ach : float
+        Extra air change [h-1] when occupants open windows: in an occupied hour of a building without
+        cooling, when the air was above ``window_opening_temperature`` [degC] the hour before and the
+        outdoor air is cooler (0: never) (check).
+    blinds_transmission : float
+        Share of the window solar gains kept when blinds or shutters are closed, F_sh,with (ISO 13790
+        11.4.3; 0.3 for external shutters, check); closed when the air was above ``blinds_temperature``
+        [degC] the hour before and the irradiance on the facade exceeds ``blinds_irradiance`` [W m-2]
+        (1: no blinds).
     """
 
     n_orientations: int = 8
@@ -218,6 +228,11 @@ class EnergyParameters:
     shading_spacing: float = 4.0
     sky_azimuths: int = 24
     tree_transmissivity: float = 0.03
+    window_opening_ach: float = 3.0
+    window_opening_temperature: float = 25.0
+    blinds_transmission: float = 0.3
+    blinds_temperature: float = 24.0
+    blinds_irradiance: float = 300.0
 
     def __post_init__(self):
         if int(self.n_orientations) != self.n_orientations or self.n_orientations < 4:
@@ -247,6 +262,11 @@ class EnergyParameters:
         require_range(self.pv_flat_tilt, 0.0, 60.0, name="pv_flat_tilt")
         require_positive(self.shading_spacing, name="shading_spacing")
         require_range(self.tree_transmissivity, 0.0, 1.0, name="tree_transmissivity")
+        require_nonnegative(self.window_opening_ach, name="window_opening_ach")
+        require_range(self.window_opening_temperature, 10.0, 40.0, name="window_opening_temperature")
+        require_range(self.blinds_transmission, 0.0, 1.0, name="blinds_transmission")
+        require_range(self.blinds_temperature, 10.0, 40.0, name="blinds_temperature")
+        require_nonnegative(self.blinds_irradiance, name="blinds_irradiance")
         lo, hi = self.storey_range
         if not 0 < lo < hi:
             raise TwinValueError(f"invalid storey_range: {self.storey_range!r}")
@@ -314,6 +334,10 @@ def building_network(geometry: BuildingGeometry, params: pd.DataFrame, parameter
         ``floor_area`` A_f [m2], ``window_area`` [m2], ``h_transmission`` sum(U A) [W K-1] (ground and
         unconditioned walls included), ``h_ventilation`` [W K-1] (infiltration + ventilation when on),
         ``a_t`` [m2], ``at_guard`` (A_t raised to the envelope area).
+    profiles : list of str
+        Schedule profiles, in the order of the records' ``profile`` index.
+    windows : ndarray, shape (n, K)
+        The windows' part of the apertures [m2].
     """
     p = parameters
     t = geometry.table
@@ -362,6 +386,7 @@ def building_network(geometry: BuildingGeometry, params: pd.DataFrame, parameter
     # solar apertures (ISO 13790 11.3.4) and sky radiation (11.3.5, 11.4.6)
     f_sh_win = g_win * p.glazing_correction * (1.0 - p.frame_fraction)
     ap = win * f_sh_win[:, None]
+    ap_win = ap.copy()
     r_se = p.external_surface_resistance
     h_r = 4.0 * p.emissivity * constants.sigma * (constants.zero_Celsius + 10.0) ** 3
     if p.opaque_solar:
@@ -407,12 +432,15 @@ def building_network(geometry: BuildingGeometry, params: pd.DataFrame, parameter
     rec["closed"] = closed_mask(params["closed_months"].to_numpy())
     rec["vent_cont"] = (params["ventilation_schedule"].astype(str).to_numpy() == "continuous").astype(np.int32)
     rec["active"] = valid.astype(np.int32)
+    rec["h_win"] = np.where(valid, rho_c * p.window_opening_ach * volume, 0.0)
+    rec["blind_cut"] = 1.0 - p.blinds_transmission
     no_air = valid & ~(rec["h_inf"] > 0)
     if no_air.any():
         i = int(np.flatnonzero(no_air)[0])
         raise TwinValueError(f"building {int(t.index[i])}: infiltration_ach must be > 0 (the 5R1C network needs an "
                              f"air change at every hour)")
     apertures = np.where(valid[:, None], ap, 0.0)
+    windows = np.where(valid[:, None], ap_win, 0.0)
     extra = pd.DataFrame({
         "floor_area": np.where(t["valid"].to_numpy(), a_f, 0.0),
         "window_area": win.sum(axis=1),
@@ -421,7 +449,7 @@ def building_network(geometry: BuildingGeometry, params: pd.DataFrame, parameter
         "a_t": a_t,
         "at_guard": at_guard & valid,
     }, index=t.index)
-    return rec, np.ascontiguousarray(apertures), extra, profiles
+    return rec, np.ascontiguousarray(apertures), extra, profiles, np.ascontiguousarray(windows)
 
 
 class EnergyModel(Model):
@@ -530,7 +558,7 @@ class EnergyModel(Model):
         timings["geometry"] = time.perf_counter() - t1
         sel = np.ones(len(b), dtype=bool) if ids is None else np.isin(b["id"].to_numpy(), np.asarray(ids))
         t2 = time.perf_counter()
-        rec, apertures, extra, profiles = building_network(geom, params, p)
+        rec, apertures, extra, profiles, windows = building_network(geom, params, p)
         rec["active"] &= sel.astype(np.int32)
         timings["network"] = time.perf_counter() - t2
         t3 = time.perf_counter()
@@ -538,8 +566,8 @@ class EnergyModel(Model):
         timings["solar_and_shading"] = time.perf_counter() - t3
         occ, com = schedule_arrays(forcing.times, profiles)
         t4 = time.perf_counter()
-        out = run_kernel(rec, apertures, occ=occ, comfort=com, trace=trace, warmup=min(p.warmup_hours, len(forcing)),
-                         overheat_threshold=p.overheating_threshold, **kern_in)
+        out = run_kernel(rec, apertures, windows=windows, occ=occ, comfort=com, trace=trace,
+                         warmup=min(p.warmup_hours, len(forcing)), **behaviour(p), **kern_in)
         timings["kernel"] = time.perf_counter() - t4
         n_active = int(rec["active"].sum())
         timings["building_hours_per_second"] = (n_active * (len(forcing) + min(p.warmup_hours, len(forcing)))
@@ -619,8 +647,15 @@ class EnergyModel(Model):
                  "shade_roof": shade_roof, "sky_roof": sky_roof}, shade_meta)
 
 
-def run_kernel(rec, apertures, *, hours, beam, diffuse, shade, sky, shade_roof, sky_roof, occ, comfort, warmup,
-               overheat_threshold, trace=0, chunk_size=None):
+def behaviour(p: EnergyParameters) -> dict:
+    """The kernel's keyword thresholds from the parameters."""
+    return {"overheat_threshold": p.overheating_threshold, "window_open_above": p.window_opening_temperature,
+            "blinds_above": p.blinds_temperature, "blinds_irradiance": p.blinds_irradiance}
+
+
+def run_kernel(rec, apertures, *, windows, hours, beam, diffuse, shade, sky, shade_roof, sky_roof, occ, comfort,
+               warmup, overheat_threshold, window_open_above, blinds_above, blinds_irradiance, trace=0,
+               chunk_size=None):
     """Check the shapes, allocate the outputs and run :func:`~simulation.energy._kernels.simulate_5r1c`.
 
     Raises
@@ -632,9 +667,9 @@ def run_kernel(rec, apertures, *, hours, beam, diffuse, shade, sky, shade_roof, 
     n_t = len(hours)
     n_k = apertures.shape[1] if np.ndim(apertures) == 2 else -1
     n_dir = np.shape(shade)[1] if np.ndim(shade) == 3 else -1
-    expected = {"apertures": (n, n_k), "beam": (n_t, n_k), "diffuse": (n_t, n_k), "shade": (n, n_dir, n_k),
+    expected = {"apertures": (n, n_k), "windows": (n, n_k), "beam": (n_t, n_k), "diffuse": (n_t, n_k), "shade": (n, n_dir, n_k),
                 "sky": (n, n_k), "shade_roof": (n, n_dir), "sky_roof": (n,), "comfort": np.shape(occ)}
-    arrays = {"apertures": apertures, "beam": beam, "diffuse": diffuse, "shade": shade, "sky": sky,
+    arrays = {"apertures": apertures, "windows": windows, "beam": beam, "diffuse": diffuse, "shade": shade, "sky": sky,
               "shade_roof": shade_roof, "sky_roof": sky_roof, "comfort": comfort}
     for name, shape in expected.items():
         if np.shape(arrays[name]) != shape:
@@ -659,11 +694,13 @@ def run_kernel(rec, apertures, *, hours, beam, diffuse, shade, sky, shade_roof, 
     }
     _kernels.simulate_5r1c(
         rec, hours, np.ascontiguousarray(beam, dtype=np.float64), np.ascontiguousarray(diffuse, dtype=np.float64),
-        np.ascontiguousarray(apertures, dtype=np.float64), np.ascontiguousarray(shade, dtype=np.float32),
+        np.ascontiguousarray(apertures, dtype=np.float64), np.ascontiguousarray(windows, dtype=np.float64),
+        np.ascontiguousarray(shade, dtype=np.float32),
         np.ascontiguousarray(sky, dtype=np.float32), np.ascontiguousarray(shade_roof, dtype=np.float32),
         np.ascontiguousarray(sky_roof, dtype=np.float32), np.ascontiguousarray(occ, dtype=np.float32),
         np.ascontiguousarray(comfort, dtype=np.uint8), dt=float(constants.hour), warmup=int(warmup),
-        overheat_threshold=float(overheat_threshold), chunk_size=int(chunk_size), out_monthly=out["monthly"],
+        overheat_threshold=float(overheat_threshold), window_open_above=float(window_open_above),
+        blinds_above=float(blinds_above), blinds_irradiance=float(blinds_irradiance), chunk_size=int(chunk_size), out_monthly=out["monthly"],
         out_peak=out["peak"], out_overheat=out["overheat"], out_hourly=out["hourly"], out_mean_air=out["mean_air"],
         trace=out["trace"])
     return out
@@ -749,6 +786,9 @@ def _summarise(model: EnergyModel, buildings, params, geom, extra, out, forcing,
         "facade_area": geom.table["facade_area"].to_numpy(),
         "party_area": geom.table["party_area"].to_numpy(),
         "window_area": extra["window_area"].to_numpy(),
+        "opaque_wall_area": geom.table["facade_area"].to_numpy() - extra["window_area"].to_numpy(),
+        "roof_area": geom.table["roof_loss_area"].to_numpy(),
+        "ground_area": geom.table["ground_area"].to_numpy(),
         "h_transmission": extra["h_transmission"].to_numpy(),
         "h_ventilation": extra["h_ventilation"].to_numpy(),
         "heating_need": np.where(sim, heat, np.nan),

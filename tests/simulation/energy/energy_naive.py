@@ -31,8 +31,8 @@ def _temperatures(r, *, phi_hc, phi_int, phi_sol, te, tem, h_ve, tm_prev, dt=360
     return ta, ts, tm, tmt
 
 
-def naive_5r1c(rec, hours, beam, diffuse, apertures, shade, sky, shade_roof, sky_roof, occupancy, comfort, *,
-               warmup=0, overheat_threshold=28.0):
+def naive_5r1c(rec, hours, beam, diffuse, apertures, windows, shade, sky, shade_roof, sky_roof, occupancy, comfort, *,
+               warmup=0, overheat_threshold=28.0, window_open_above=25.0, blinds_above=24.0, blinds_irradiance=300.0):
     """Returns monthly needs (n_b, 12, 2) [Wh], peaks (n_b, 2) [W], overheated hours (n_b,) and hourly Phi (n_b, n_t)."""
     n_b = len(rec)
     n_t = len(hours)
@@ -45,6 +45,7 @@ def naive_5r1c(rec, hours, beam, diffuse, apertures, shade, sky, shade_roof, sky
         if not r["active"]:
             continue
         tm_prev = r["theta_m0"]
+        ta_prev = r["th_on"]
         for step in range(-warmup, n_t):
             t = step if step >= 0 else step + warmup
             h = hours[t]
@@ -58,12 +59,18 @@ def naive_5r1c(rec, hours, beam, diffuse, apertures, shade, sky, shade_roof, sky
             phi_int = r["gains"] * occ
             d = int(h["sun"])
             phi_sol = -r["phi_sky"]
+            blinds = r["blind_cut"] > 0 and ta_prev > blinds_above
             for k in range(apertures.shape[1]):
                 sb = float(shade[b, d, k]) if d >= 0 else 0.0
-                phi_sol += apertures[b, k] * (beam[t, k] * sb + diffuse[t, k] * float(sky[b, k]))
+                a = apertures[b, k]
+                if blinds and beam[t, k] + diffuse[t, k] > blinds_irradiance:
+                    a = a - r["blind_cut"] * windows[b, k]    # ISO 13790 11.4.3: F_sh,with on the windows
+                phi_sol += a * (beam[t, k] * sb + diffuse[t, k] * float(sky[b, k]))
             sr = float(shade_roof[b, d]) if d >= 0 else 0.0
             phi_sol += r["ap_roof"] * (float(h["beam_roof"]) * sr + float(h["diff_roof"]) * float(sky_roof[b]))
             h_ve = r["h_inf"] + (r["h_mech"] if (r["vent_cont"] == 1 or occ > 0) else 0.0)
+            if r["h_win"] > 0 and occ > 0 and not math.isfinite(r["tc"]) and ta_prev > window_open_above and te < ta_prev:
+                h_ve += r["h_win"]                                                  # windows opened
             kw = dict(phi_int=phi_int, phi_sol=phi_sol, te=te, tem=tem, h_ve=h_ve, tm_prev=tm_prev)
             ta0 = _temperatures(r, phi_hc=0.0, **kw)[0]                           # step 1
             th = r["th_on"] if com else r["th_off"]
@@ -88,4 +95,5 @@ def naive_5r1c(rec, hours, beam, diffuse, apertures, shade, sky, shade_roof, sky
                     overheat[b] += 1
                 phis[b, t] = phi
             tm_prev = tmt
+            ta_prev = ta
     return monthly, peak, overheat, phis

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from simulation.energy import _kernels
-from simulation.energy.model import EnergyModel, EnergyParameters, building_network, run_kernel
+from simulation.energy.model import EnergyModel, EnergyParameters, behaviour, building_network, run_kernel
 from energy_helpers import box_twin, constant_weather
 from energy_naive import naive_5r1c
 
@@ -121,13 +121,13 @@ def test_party_wall_equals_detached_copies_with_adiabatic_walls(lyon_weather):
     from simulation.energy.archetypes import resolve_buildings
 
     params = resolve_buildings(detached.buildings, archetypes=m_d.archetypes).params
-    rec, ap, _, profiles = building_network(g, params, p)
+    rec, ap, _, profiles, win = building_network(g, params, p)
     from simulation.energy.schedules import schedule_arrays
 
     occ, com = schedule_arrays(m_d.forcing.times, profiles)
     kin, _ = m_d._solar_inputs(g, rec, m_d.forcing)
-    out = run_kernel(rec, ap, occ=occ, comfort=com, trace=3, warmup=p.warmup_hours,
-                     overheat_threshold=p.overheating_threshold, **kin)
+    out = run_kernel(rec, ap, windows=win, occ=occ, comfort=com, trace=3, warmup=p.warmup_hours, **behaviour(p),
+                     **kin)
     np.testing.assert_allclose(out["trace"][:, :, COL["phi_hc"]], r_t.trace[:, :, COL["phi_hc"]], rtol=1e-12, atol=1e-9)
     # and the terrace saves heat against the same houses without the adiabatic walls
     assert (r_t.buildings["heating_need"].to_numpy() < r_d.buildings["heating_need"].to_numpy()).all()
@@ -181,7 +181,7 @@ def test_kernel_matches_naive_reference(lyon_weather):
     from simulation.energy.schedules import schedule_arrays
 
     params = resolve_buildings(twin.buildings, archetypes=m.archetypes, building_data=data).params
-    rec, ap, _, profiles = building_network(res.geometry, params, p)
+    rec, ap, _, profiles, win = building_network(res.geometry, params, p)
     occ, com = schedule_arrays(m.forcing.times, profiles)
     kin, _ = m._solar_inputs(res.geometry, rec, m.forcing)
     rng = np.random.default_rng(3)
@@ -191,10 +191,11 @@ def test_kernel_matches_naive_reference(lyon_weather):
     kin["shade_roof"] = rng.uniform(0, 1, (len(rec), n_dir)).astype(np.float32)
     kin["sky_roof"] = rng.uniform(0.5, 1, len(rec)).astype(np.float32)
     kin["hours"]["sun"] = np.where(kin["hours"]["sun"] >= 0, rng.integers(0, n_dir, len(w)), -1)
-    out = run_kernel(rec, ap, occ=occ, comfort=com, trace=len(rec), warmup=48, overheat_threshold=26.0, **kin)
-    monthly, peak, overheat, phis = naive_5r1c(rec, kin["hours"], kin["beam"], kin["diffuse"], ap, kin["shade"],
+    thresholds = dict(overheat_threshold=26.0, window_open_above=24.5, blinds_above=22.5, blinds_irradiance=250.0)
+    out = run_kernel(rec, ap, windows=win, occ=occ, comfort=com, trace=len(rec), warmup=48, **thresholds, **kin)
+    monthly, peak, overheat, phis = naive_5r1c(rec, kin["hours"], kin["beam"], kin["diffuse"], ap, win, kin["shade"],
                                                kin["sky"], kin["shade_roof"], kin["sky_roof"], occ, com, warmup=48,
-                                               overheat_threshold=26.0)
+                                               **thresholds)
     np.testing.assert_allclose(out["trace"][:, :, COL["phi_hc"]], phis, rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(out["monthly"], monthly, rtol=1e-9, atol=1e-6)
     np.testing.assert_allclose(out["peak"], peak, rtol=1e-9, atol=1e-6)
@@ -202,5 +203,8 @@ def test_kernel_matches_naive_reference(lyon_weather):
     # the paths were exercised
     assert (phis > 0).any() and (phis < 0).any()
     assert np.isclose(phis, 6.0 * rec["floor_area"][:, None], rtol=1e-12).any()   # the capacity limit
+    # windows were opened in some hours (the trace's h_ve above infiltration + ventilation)
+    h_ve = out["trace"][:, :, COL["h_ve"]]
+    assert (h_ve > (rec["h_inf"] + rec["h_mech"])[:, None] + 1e-9).any()
     # the district hourly totals are the sum of the buildings
     np.testing.assert_allclose(out["hourly"][:, :, 0].sum(axis=0), np.clip(phis, 0, None).sum(axis=0), rtol=1e-9)

@@ -467,6 +467,8 @@ class EnergyModel(Model):
         The buildings' own data (see :func:`~simulation.energy.archetypes.read_building_data`).
     archetypes : path or DataFrame, optional
         Overrides of the archetype table (see :func:`~simulation.energy.archetypes.archetype_table`).
+    prices : dict, optional
+        Energy prices by carrier [EUR kWh-1] replacing those of ``factors.csv``.
 
     Examples
     --------
@@ -491,8 +493,14 @@ class EnergyModel(Model):
     )
 
     def __init__(self, twin: Twin, *, weather: pd.DataFrame, parameters: EnergyParameters | None = None,
-                 building_data=None, archetypes=None):
+                 building_data=None, archetypes=None, prices: dict | None = None):
         super().__init__(twin)
+        carriers = set(load_table("factors")["carrier"])
+        self.prices = {}
+        for key, value in (prices or {}).items():
+            if key not in carriers:
+                raise TwinValueError(f"prices: unknown carrier {key!r}; expected one of {', '.join(sorted(carriers))}")
+            self.prices[key] = require_nonnegative(value, name=f"price of {key}")
         self.parameters = parameters if parameters is not None else EnergyParameters()
         if not isinstance(self.parameters, EnergyParameters):
             raise TwinValueError("parameters must be an EnergyParameters")
@@ -724,7 +732,9 @@ def _summarise(model: EnergyModel, buildings, params, geom, extra, out, forcing,
     eff_dhw = systems.loc[sysname, "dhw_efficiency"].to_numpy(dtype=float)
     eer = systems.loc[sysname, "cooling_eer"].to_numpy(dtype=float)
     carrier = systems.loc[sysname, "carrier"].to_numpy(dtype=object)
-    factors = conversion_factors(p.label_year)
+    factors = conversion_factors(p.label_year).copy()
+    for carrier_name, price in model.prices.items():
+        factors.loc[carrier_name, "price"] = price
     sim = active
     dhw_need = np.where(sim, params["dhw_need"].to_numpy(dtype=float) * a_f, 0.0)
     f_heat = np.where(sim, heat / eff, 0.0)

@@ -161,6 +161,18 @@ def simulate_5r1c(bp, hours, beam, diffuse, apertures, windows, shade, sky, shad
             cut = r["blind_cut"]
             p = r["profile"]
             sum_air = 0.0
+            # the building's constants, out of the hourly loop
+            ap_l = np.empty(n_k)
+            win_l = np.empty(n_k)
+            sky_l = np.empty(n_k)
+            for k in range(n_k):
+                ap_l[k] = apertures[b, k]
+                win_l[k] = windows[b, k]
+                sky_l[k] = sky[b, k]
+            acc = np.zeros((12, 2))
+            peak_h = 0.0
+            peak_c = 0.0
+            n_hot = 0.0
             for step in range(-warmup, n_t):
                 t = step if step >= 0 else step + warmup
                 hr = hours[t]
@@ -178,14 +190,15 @@ def simulate_5r1c(bp, hours, beam, diffuse, apertures, windows, shade, sky, shad
                 blinds = cut > 0.0 and ta_prev > blinds_above
                 phi_sol = -r["phi_sky"]
                 for k in range(n_k):
-                    a = apertures[b, k]
+                    a = ap_l[k]
                     if a > 0.0:
                         bk = beam[t, k]
-                        g = diffuse[t, k] * sky[b, k]
+                        dk = diffuse[t, k]
+                        g = dk * sky_l[k]
                         if d >= 0:
                             g += bk * shade[b, d, k]
-                        if blinds and bk + diffuse[t, k] > blinds_irradiance:
-                            a -= cut * windows[b, k]
+                        if blinds and bk + dk > blinds_irradiance:
+                            a -= cut * win_l[k]
                         phi_sol += a * g
                 if r["ap_roof"] > 0.0:
                     sr = shade_roof[b, d] if d >= 0 else 0.0
@@ -229,17 +242,17 @@ def simulate_5r1c(bp, hours, beam, diffuse, apertures, windows, shade, sky, shad
                 if step >= 0:
                     m = hr["month"]
                     if phi > 0.0:
-                        out_monthly[b, m, 0] += phi * dt / 3600.0
+                        acc[m, 0] += phi
                         out_hourly[c, t, 0] += phi
-                        if phi > out_peak[b, 0]:
-                            out_peak[b, 0] = phi
+                        if phi > peak_h:
+                            peak_h = phi
                     elif phi < 0.0:
-                        out_monthly[b, m, 1] -= phi * dt / 3600.0
+                        acc[m, 1] -= phi
                         out_hourly[c, t, 1] -= phi
-                        if -phi > out_peak[b, 1]:
-                            out_peak[b, 1] = -phi
+                        if -phi > peak_c:
+                            peak_c = -phi
                     if occ > 0.0 and 0.3 * ta + 0.7 * ts > overheat_threshold:
-                        out_overheat[b] += 1.0
+                        n_hot += 1.0
                     sum_air += ta
                     if b < n_trace:
                         tr = trace[b, t]
@@ -257,6 +270,12 @@ def simulate_5r1c(bp, hours, beam, diffuse, apertures, windows, shade, sky, shad
                 tm_prev = tmt
                 ta_prev = ta
             out_mean_air[b] = sum_air / max(n_t, 1)
+            for m in range(12):
+                out_monthly[b, m, 0] = acc[m, 0] * dt / 3600.0
+                out_monthly[b, m, 1] = acc[m, 1] * dt / 3600.0
+            out_peak[b, 0] = peak_h
+            out_peak[b, 1] = peak_c
+            out_overheat[b] = n_hot
     return 0
 
 

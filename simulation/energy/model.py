@@ -225,7 +225,7 @@ class EnergyParameters:
     pv_flat_tilt: float = 10.0
     max_gap_hours: int = 3
     shading: bool = True
-    shading_spacing: float = 4.0
+    shading_spacing: float = 5.0
     sky_azimuths: int = 24
     tree_transmissivity: float = 0.03
     window_opening_ach: float = 3.0

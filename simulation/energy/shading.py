@@ -159,8 +159,8 @@ def _front(dir_az, bin_az, half_width):
 
 
 def shading_factors(twin, geom: BuildingGeometry, sky: SkyDirections, sun_cell, *, sun_azimuth, sun_altitude,
-                    active, spacing: float = 4.0, heights=(0.25, 0.75), offset: float | None = None,
-                    transmissivity: float = 0.03, max_points: int = 250_000) -> Shading:
+                    active, spacing: float = 5.0, heights=(0.25, 0.75), offset: float | None = None,
+                    transmissivity: float = 0.03, max_points: int = 400_000) -> Shading:
     """Shading factors of every building's facade bins and roof for each sun cell, and sky factors.
 
     Parameters
@@ -219,34 +219,27 @@ def shading_factors(twin, geom: BuildingGeometry, sky: SkyDirections, sun_cell, 
     weight = np.zeros((n_b, k))
     sky_num = np.zeros((n_b, k))
     sky_den = np.zeros((n_b, k))
-    nearest = np.mod(np.round(pts["azimuth"] / (360.0 / k)).astype(np.int64), k)
-    half = 90.0 + 360.0 / k
-    cos_alt_d = np.cos(np.radians(diff.altitude))
+    az_all = np.concatenate([d_az, diff.azimuth])
+    alt_all = np.concatenate([d_alt, diff.altitude])
+    dsel = np.arange(n_dir, dtype=np.int64)
+    open_sky = _open_sky(diff, bins, cos_alt_d := np.cos(np.radians(diff.altitude)))
+    # the diffuse weights of each sky cell for each bin: cos(incidence) x solid angle / open-field total
+    cw = np.clip(cos_alt_d[:, None] * np.cos(np.radians(diff.azimuth[:, None] - bins[None, :])), 0.0, None)
+    cw = cw * diff.solid_angle[:, None] / open_sky[None, :]
     n_rays = 0
-    for kb in range(k):
-        sel = np.flatnonzero(nearest == kb)
-        if len(sel) == 0:
-            continue
-        dsel = np.flatnonzero(_front(d_az, bins[kb], half))
-        fsel = np.flatnonzero(_front(diff.azimuth, bins[kb], half))
-        az_all = np.concatenate([d_az[dsel], diff.azimuth[fsel]])
-        alt_all = np.concatenate([d_alt[dsel], diff.altitude[fsel]])
-        for start in range(0, len(sel), max_points):
-            s = sel[start:start + max_points]
-            vis = sunlit_at_points(x=pts["x"][s], y=pts["y"][s], z=z[s], sun_azimuth=az_all, sun_altitude=alt_all, **kw)
-            n_rays += vis.size
-            _kernels.accumulate_shading(np.ascontiguousarray(vis[:len(dsel)]), dsel.astype(np.int64),
-                                        pts["building"][s].astype(np.int64), k0[s], k1[s], w[s] * (1.0 - w1[s]),
-                                        w[s] * w1[s], out=beam_sum, weight=weight)
-            vd = vis[len(dsel):].astype(np.float64)
-            for kk, ww in ((k0[s], w[s] * (1.0 - w1[s])), (k1[s], w[s] * w1[s])):
-                c = cos_alt_d[fsel][:, None] * np.cos(np.radians(diff.azimuth[fsel][:, None] - bins[kk][None, :]))
-                c = np.clip(c, 0.0, None) * diff.solid_angle[fsel][:, None]
-                num = (vd * c).sum(axis=0)
-                # the open-field value over the whole front half-sky of that bin
-                den = _open_sky(diff, bins[kk], cos_alt_d)
-                np.add.at(sky_num, (pts["building"][s], kk), ww * num / den)
-                np.add.at(sky_den, (pts["building"][s], kk), ww)
+    # one call of the shadow engine per chunk of points, all directions (its set-up is per call)
+    for start in range(0, len(z), max_points):
+        s = slice(start, start + max_points)
+        vis = sunlit_at_points(x=pts["x"][s], y=pts["y"][s], z=z[s], sun_azimuth=az_all, sun_altitude=alt_all, **kw)
+        n_rays += vis.size
+        bld = pts["building"][s].astype(np.int64)
+        _kernels.accumulate_shading(np.ascontiguousarray(vis[:n_dir]), dsel, bld, k0[s], k1[s],
+                                    w[s] * (1.0 - w1[s]), w[s] * w1[s], out=beam_sum, weight=weight)
+        vd = vis[n_dir:].astype(np.float64)
+        for kk, ww in ((k0[s], w[s] * (1.0 - w1[s])), (k1[s], w[s] * w1[s])):
+            frac = np.einsum("dp,dp->p", vd, cw[:, kk])
+            np.add.at(sky_num, (bld, kk), ww * frac)
+            np.add.at(sky_den, (bld, kk), ww)
     has = weight > 0
     facade_beam = np.ones((n_b, n_dir, k), np.float32)
     facade_beam[:] = np.where(has[:, None, :], beam_sum / np.where(has, weight, 1.0)[:, None, :], 1.0)

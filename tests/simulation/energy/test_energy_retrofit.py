@@ -107,7 +107,7 @@ def test_retrofit_saves_and_costs_what_it_should():
     again = m.run(use_retrofit=False)
     np.testing.assert_allclose(again.buildings["final_energy"], before.buildings["final_energy"], rtol=1e-12)
     b0, b1 = before.buildings.loc[1], after.buildings.loc[1]
-    assert b1["heating_need"] < 0.5 * b0["heating_need"]
+    assert b1["heating_need"] < 0.6 * b0["heating_need"]      # ventilation of the school stays
     assert b1["final_heating"] == pytest.approx(b1["heating_need"] / 2.9)       # the heat pump's SCOP
     # hand costs: 150 EUR/m2 of opaque wall, 60 EUR/m2 of roof, 700 EUR/m2 of window, 1200 EUR/kW
     q = after.buildings.loc[[1], ["opaque_wall_area", "roof_area", "ground_area", "window_area", "floor_area",

@@ -282,7 +282,16 @@ class EnergyKind(Kind):
         meta = {"model": res.meta, "report": res.report, "district": res.district,
                 "weather": {"source": weather.attrs.get("source", ""), "hours": len(weather)},
                 "references": list(EnergyModel.references)}
-        tables = {}
+        months = list(range(1, 13))
+        monthly = pd.DataFrame({"month": months,
+                                "heating_need_kwh": res.monthly_heating.sum(axis=0).reindex(months).to_numpy(),
+                                "cooling_need_kwh": res.monthly_cooling.sum(axis=0).reindex(months).to_numpy()})
+        wide = pd.concat([res.monthly_heating.add_prefix("heating_kwh_"), res.monthly_cooling.add_prefix("cooling_kwh_")],
+                         axis=1).reset_index().rename(columns={"index": "id"})
+        hourly = res.hourly.reset_index().rename(columns={"index": "time", "heating_load": "heating_load_kw",
+                                                          "cooling_load": "cooling_load_kw"})
+        hourly["time"] = hourly["time"].astype(str)
+        tables = {"energy_monthly": monthly, "energy_monthly_buildings": wide, "energy_hourly": hourly}
         return KindResult(layers=layers, buildings=df, tables=tables, indicators=indicators, meta=meta)
 
     # -- pictures --------------------------------------------------------------------------------------

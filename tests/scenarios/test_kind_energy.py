@@ -115,6 +115,11 @@ def test_baseline_versus_retrofit():
     assert ind["tertiary_gap_2030"].value < ind0["tertiary_gap_2030"].value
     assert ind0["buildings_f_or_g"].value >= ind["buildings_f_or_g"].value
     assert set(scen.layers) == {"energy_ep_m2", "energy_heating_need_m2"}
+    assert scen.tables["energy_monthly"]["heating_need_kwh"].sum() == pytest.approx(s["heating_need"].sum())
+    assert len(scen.tables["energy_hourly"]) == 8760 and len(scen.tables["energy_monthly_buildings"]) == 7
+    import json
+
+    json.dumps(scen.meta)      # JSON-ready
     assert scen.layers["energy_ep_m2"].attrs["units"] == "kWh m-2 yr-1"
     bid = town.array("building_id")
     assert np.nanmax(scen.layers["energy_ep_m2"].values[bid == 4]) == pytest.approx(s.loc[4, "ep_m2"], rel=1e-6)

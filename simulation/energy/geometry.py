@@ -204,9 +204,11 @@ def _party_walls(polys, edges, heights, conditioned, tolerance, *, max_angle=15.
     p1 = edges[["x1", "y1"]].to_numpy()
     owner = edges["building"].to_numpy()
     length = edges["length"].to_numpy()
-    lines = shapely.linestrings(np.stack([p0, p1], axis=1))
-    tree = shapely.STRtree(lines)
-    ai, ej = tree.query(shapely.buffer(lines, tolerance, cap_style="flat"), predicate="intersects")
+    lo_xy = np.minimum(p0, p1) - tolerance
+    hi_xy = np.maximum(p0, p1) + tolerance
+    boxes = shapely.box(lo_xy[:, 0], lo_xy[:, 1], hi_xy[:, 0], hi_xy[:, 1])
+    # candidate pairs by bounding boxes only; the exact tests below are plain numpy
+    ai, ej = shapely.STRtree(boxes).query(boxes)
     keep = owner[ai] != owner[ej]
     ai, ej = ai[keep], ej[keep]
     u = (p1 - p0) / length[:, None]
@@ -229,16 +231,31 @@ def _party_walls(polys, edges, heights, conditioned, tolerance, *, max_angle=15.
     pairs_a = [ai]
     pairs_b = [owner[ej]]
     pairs_len = [overlap]
-    # edges inside a neighbour's footprint
-    inner = shapely.buffer(polys, -tolerance)
-    ptree = shapely.STRtree(inner)
-    li, pj = ptree.query(lines, predicate="intersects")
-    keep = owner[li] != pj
-    li, pj = li[keep], pj[keep]
-    if len(li):
+    # edges running inside a neighbour's footprint (overlapping footprints in the data): only for the pairs
+    # of footprints whose interiors overlap
+    ptree = shapely.STRtree(polys)
+    qi, qj = ptree.query(polys)
+    keep = qi < qj
+    qi, qj = qi[keep], qj[keep]
+    if len(qi):
+        over = shapely.relate_pattern(polys[qi], polys[qj], "2********")
+        qi, qj = qi[over], qj[over]
+    if len(qi):
+        lines = shapely.linestrings(np.stack([p0, p1], axis=1))
+        by_owner = pd.Series(np.arange(ne)).groupby(owner).apply(np.asarray)
+        li, pj = [], []
+        for a_, b_ in ((qi, qj), (qj, qi)):
+            for x, y in zip(a_, b_):
+                if x in by_owner.index:
+                    e = by_owner.loc[x]
+                    li.append(e)
+                    pj.append(np.full(len(e), y))
+        li = np.concatenate(li)
+        pj = np.concatenate(pj)
+        shrunk = shapely.buffer(polys[pj], -tolerance)
         pairs_a.append(li)
         pairs_b.append(pj)
-        pairs_len.append(shapely.length(shapely.intersection(lines[li], inner[pj])))
+        pairs_len.append(shapely.length(shapely.intersection(lines[li], shrunk)))
     a = np.concatenate(pairs_a)
     nb = np.concatenate(pairs_b)
     ln = np.concatenate(pairs_len)

@@ -618,7 +618,12 @@ class EnergyModel(Model):
         sun_cell = sky.index(forcing.sun_azimuth, forcing.sun_altitude)
         shade_meta: dict = {"enabled": False}
         shading = None
-        if p.shading and "surface" in self.twin:
+        no_buildings_in_dsm = ("building_id" in self.twin and len(geom.table)
+                               and not np.any(self.twin.array("building_id") > 0))
+        if p.shading and "surface" in self.twin and no_buildings_in_dsm:
+            shade_meta = {"enabled": False, "reason": "the surface layer holds no building (building_id is empty): "
+                                                      "rasterize the buildings to shade them"}
+        elif p.shading and "surface" in self.twin:
             from simulation.energy import shading as _shading
 
             if _shading.shading_available():

@@ -82,6 +82,12 @@ def test_party_wall_partial_overlap_gap_and_corner():
     np.testing.assert_allclose(g.table["party_area"], [60.0, 60.0, 0, 0, 0, 0], atol=1e-9)
 
 
+def test_overlapping_footprints_share_the_overlap():
+    # data error: the boxes overlap by 1 m; each edge inside the other footprint is a shared wall
+    g = _geom(_gdf([shapely.box(0, 0, 10, 10), shapely.box(9, 0, 19, 10)]))
+    np.testing.assert_allclose(g.table["party_area"], [(10 - 2 * 0.3) * 6.0] * 2)
+
+
 def test_party_wall_with_unconditioned_annex():
     g = _geom(_gdf([shapely.box(0, 0, 10, 10), shapely.box(10, 0, 14, 6)], height=[6.0, 3.0], floors=[2, 1]),
               conditioned=[True, False])

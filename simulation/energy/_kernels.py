@@ -189,7 +189,9 @@ def simulate_5r1c(bp, hours, beam, diffuse, apertures, windows, shade, sky, shad
                 d = hr["sun"]
                 blinds = cut > 0.0 and ta_prev > blinds_above
                 phi_sol = -r["phi_sky"]
-                for k in range(n_k):
+                # no irradiance on the horizontal means none on any facade (night): skip the bins
+                day = hr["beam_roof"] + hr["diff_roof"] > 0.0
+                for k in range(n_k if day else 0):
                     a = ap_l[k]
                     if a > 0.0:
                         bk = beam[t, k]

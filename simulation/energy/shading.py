@@ -160,7 +160,7 @@ def _front(dir_az, bin_az, half_width):
 
 def shading_factors(twin, geom: BuildingGeometry, sky: SkyDirections, sun_cell, *, sun_azimuth, sun_altitude,
                     active, spacing: float = 5.0, heights=(0.25, 0.75), offset: float | None = None,
-                    transmissivity: float = 0.03, max_points: int = 400_000) -> Shading:
+                    transmissivity: float = 0.03, max_points: int = 1_000_000) -> Shading:
     """Shading factors of every building's facade bins and roof for each sun cell, and sky factors.
 
     Parameters
@@ -226,27 +226,7 @@ def shading_factors(twin, geom: BuildingGeometry, sky: SkyDirections, sun_cell, 
     # the diffuse weights of each sky cell for each bin: cos(incidence) x solid angle / open-field total
     cw = np.clip(cos_alt_d[:, None] * np.cos(np.radians(diff.azimuth[:, None] - bins[None, :])), 0.0, None)
     cw = cw * diff.solid_angle[:, None] / open_sky[None, :]
-    n_rays = 0
-    # one call of the shadow engine per chunk of points, all directions (its set-up is per call)
-    for start in range(0, len(z), max_points):
-        s = slice(start, start + max_points)
-        vis = sunlit_at_points(x=pts["x"][s], y=pts["y"][s], z=z[s], sun_azimuth=az_all, sun_altitude=alt_all, **kw)
-        n_rays += vis.size
-        bld = pts["building"][s].astype(np.int64)
-        _kernels.accumulate_shading(np.ascontiguousarray(vis[:n_dir]), dsel, bld, k0[s], k1[s],
-                                    w[s] * (1.0 - w1[s]), w[s] * w1[s], out=beam_sum, weight=weight)
-        vd = vis[n_dir:].astype(np.float64)
-        for kk, ww in ((k0[s], w[s] * (1.0 - w1[s])), (k1[s], w[s] * w1[s])):
-            frac = np.einsum("dp,dp->p", vd, cw[:, kk])
-            np.add.at(sky_num, (bld, kk), ww * frac)
-            np.add.at(sky_den, (bld, kk), ww)
-    has = weight > 0
-    facade_beam = np.ones((n_b, n_dir, k), np.float32)
-    facade_beam[:] = np.where(has[:, None, :], beam_sum / np.where(has, weight, 1.0)[:, None, :], 1.0)
-    facade_sky = np.where(sky_den > 0, sky_num / np.maximum(sky_den, 1e-12), 1.0).astype(np.float32)
-    t1 = time.perf_counter()
-
-    # roofs ----------------------------------------------------------------------------------------------
+    # roof points: one above each roof plane (above the DSM of its own cell)
     planes = geom.roof_planes
     pb = planes["building"].to_numpy()
     px = planes["x"].to_numpy(dtype=float)
@@ -254,19 +234,44 @@ def shading_factors(twin, geom: BuildingGeometry, sky: SkyDirections, sun_cell, 
     dsm = _sample(surface, grid, px, py)
     pz = np.fmax(planes["z"].to_numpy(dtype=float), dsm) + 0.3
     ok = np.isfinite(px) & np.isfinite(py) & np.isfinite(pz)
+    roof_idx = np.flatnonzero(ok)
     plane_beam = np.ones((len(planes), n_dir), np.float32)
     plane_sky = np.ones(len(planes), np.float32)
-    if ok.any():
-        az_all = np.concatenate([d_az, diff.azimuth])
-        alt_all = np.concatenate([d_alt, diff.altitude])
-        idx = np.flatnonzero(ok)
-        for start in range(0, len(idx), max_points):
-            s = idx[start:start + max_points]
-            vis = sunlit_at_points(x=px[s], y=py[s], z=pz[s], sun_azimuth=az_all, sun_altitude=alt_all, **kw)
-            n_rays += vis.size
-            plane_beam[s] = vis[:n_dir].T
-            wgt = np.sin(np.radians(diff.altitude)) * diff.solid_angle
-            plane_sky[s] = (vis[n_dir:].T.astype(np.float64) @ wgt) / wgt.sum()
+    wgt_h = np.sin(np.radians(diff.altitude)) * diff.solid_angle
+    n_fac = len(z)
+    all_x = np.concatenate([pts["x"], px[roof_idx]])
+    all_y = np.concatenate([pts["y"], py[roof_idx]])
+    all_z = np.concatenate([z, pz[roof_idx]])
+    n_rays = 0
+    # one call of the shadow engine per chunk of points (facades and roofs together), all directions: its
+    # set-up (reading the surface) is per call
+    for start in range(0, len(all_z), max_points):
+        stop = min(start + max_points, len(all_z))
+        vis = sunlit_at_points(x=all_x[start:stop], y=all_y[start:stop], z=all_z[start:stop], sun_azimuth=az_all,
+                               sun_altitude=alt_all, **kw)
+        n_rays += vis.size
+        nf = max(0, min(stop, n_fac) - start)           # facade columns of this chunk
+        if nf:
+            s = slice(start, start + nf)
+            bld = pts["building"][s].astype(np.int64)
+            _kernels.accumulate_shading(np.ascontiguousarray(vis[:n_dir, :nf]), dsel, bld, k0[s], k1[s],
+                                        w[s] * (1.0 - w1[s]), w[s] * w1[s], out=beam_sum, weight=weight)
+            vd = vis[n_dir:, :nf].astype(np.float64)
+            for kk, ww in ((k0[s], w[s] * (1.0 - w1[s])), (k1[s], w[s] * w1[s])):
+                frac = np.einsum("dp,dp->p", vd, cw[:, kk])
+                np.add.at(sky_num, (bld, kk), ww * frac)
+                np.add.at(sky_den, (bld, kk), ww)
+        if stop > n_fac:
+            r = roof_idx[max(start, n_fac) - n_fac: stop - n_fac]
+            vr = vis[:, nf:]
+            plane_beam[r] = vr[:n_dir].T
+            plane_sky[r] = (vr[n_dir:].T.astype(np.float64) @ wgt_h) / wgt_h.sum()
+        del vis
+    has = weight > 0
+    facade_beam = np.ones((n_b, n_dir, k), np.float32)
+    facade_beam[:] = np.where(has[:, None, :], beam_sum / np.where(has, weight, 1.0)[:, None, :], 1.0)
+    facade_sky = np.where(sky_den > 0, sky_num / np.maximum(sky_den, 1e-12), 1.0).astype(np.float32)
+    t1 = time.perf_counter()
     area = planes["area"].to_numpy(dtype=float)
     tot = np.bincount(pb, weights=area, minlength=n_b)
     roof_beam = np.ones((n_b, n_dir), np.float32)
@@ -282,7 +287,7 @@ def shading_factors(twin, geom: BuildingGeometry, sky: SkyDirections, sun_cell, 
             "diffuse_directions": len(diff), "facade_points": int(len(z)), "roof_points": int(ok.sum()),
             "rays": int(n_rays), "spacing_m": spacing, "height_fractions": list(heights), "offset_m": off,
             "tree_transmissivity": transmissivity, "trees": canopy is not None,
-            "seconds": {"facades": t1 - t0, "roofs": t2 - t1}}
+            "seconds": {"rays_and_factors": t1 - t0, "roof_factors": t2 - t1}}
     return Shading(sun_index=sun_index, azimuth=d_az, altitude=d_alt, facade_beam=facade_beam, facade_sky=facade_sky,
                    roof_beam=roof_beam, roof_sky=roof_sky, plane_beam=plane_beam, plane_sky=plane_sky, meta=meta)
 

@@ -92,3 +92,23 @@ def m_geometry(model):
     return building_geometry(model.twin.buildings, storey_height=params["storey_height"].to_numpy(float),
                              conditioned=params["conditioned"].to_numpy(bool), roof_type=params["roof_type"].to_numpy(),
                              roof_pitch=params["roof_pitch"].to_numpy(float), n_orientations=p.n_orientations)
+
+
+def test_chunks_of_points_give_the_same_factors(lyon_weather):
+    w = lyon_weather.iloc[:24 * 40]
+    twin = with_surface(box_twin([(90, 100, 110, 110), (40, 60, 160, 80), (20, 120, 30, 140)], heights=[6.0, 20.0, 9.0],
+                                 floors=[2, 6, 3], size=200.0), trees=[(60.0, 100.0, 10.0, 6.0)])
+    from simulation.energy.shading import shading_factors
+    from simulation.energy.solar import sky_directions
+    from simulation.energy.weather import prepare_forcing
+
+    f = prepare_forcing(w)
+    sky = sky_directions()
+    cell = sky.index(f.sun_azimuth, f.sun_altitude)
+    g = m_geometry(EnergyModel(twin, weather=w))
+    kw = dict(sun_azimuth=f.sun_azimuth, sun_altitude=f.sun_altitude, active=np.ones(3, bool))
+    one = shading_factors(twin, g, sky, cell, **kw)
+    many = shading_factors(twin, g, sky, cell, max_points=7, **kw)   # chunk edges inside facades and at the roofs
+    for name in ("facade_beam", "facade_sky", "roof_beam", "roof_sky", "plane_beam", "plane_sky"):
+        np.testing.assert_allclose(getattr(many, name), getattr(one, name), rtol=1e-6, atol=1e-6, err_msg=name)
+    assert one.meta["facade_points"] > 7 and one.facade_beam.min() < 1.0

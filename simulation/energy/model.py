@@ -428,8 +428,9 @@ def building_network(geometry: BuildingGeometry, params: pd.DataFrame, parameter
     rec["phi_sky"] = np.where(valid, phi_sky, 0.0)
     rec["theta_m0"] = np.where(valid, th_on, 20.0)
     rec["floor_area"] = np.where(valid, a_f, 0.0)
-    rec["profile"] = [profiles.index(x) for x in params["profile"].astype(str)]
-    rec["closed"] = closed_mask(params["closed_months"].to_numpy())
+    rec["profile"] = pd.Categorical(params["profile"].astype(str), categories=profiles).codes
+    closed_u, closed_inv = np.unique(params["closed_months"].astype(str).to_numpy(), return_inverse=True)
+    rec["closed"] = closed_mask(closed_u)[closed_inv.ravel()]
     rec["vent_cont"] = (params["ventilation_schedule"].astype(str).to_numpy() == "continuous").astype(np.int32)
     rec["active"] = valid.astype(np.int32)
     rec["h_win"] = np.where(valid, rho_c * p.window_opening_ach * volume, 0.0)

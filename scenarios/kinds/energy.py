@@ -113,6 +113,10 @@ def _load_weather(forcing: dict) -> pd.DataFrame:
             raise TwinValueError(f"{path}: reading weather files needs importers.weather (not in this version)") from None
         if path.suffix.lower() == ".epw":
             w = _w.read_epw(path)
+            y = w.index[0].year
+            if len(w) == 8760 and y % 4 == 0 and (y % 100 != 0 or y % 400 == 0):
+                # a typical year (8,760 rows, no 29 February) put in a leap year would have a day missing
+                w = _w.read_epw(path, year=2019)
         else:
             for key in ("latitude", "longitude"):
                 if key not in forcing:

@@ -51,6 +51,7 @@ HOUR_DTYPE = np.dtype([
     ("diff_roof", "f8"),    # W/m2 diffuse irradiance on the horizontal
     ("sun", "i4"),          # sky-direction index of the sun (-1: below the horizon)
     ("month", "i4"),        # 0..11
+    ("lit", "i4"),          # 1 when any facade bin receives irradiance (set by the wrapper from the arrays)
 ], align=True)
 
 #: Columns of the optional hourly trace (tests and diagnostics).
@@ -189,9 +190,8 @@ def simulate_5r1c(bp, hours, beam, diffuse, apertures, windows, shade, sky, shad
                 d = hr["sun"]
                 blinds = cut > 0.0 and ta_prev > blinds_above
                 phi_sol = -r["phi_sky"]
-                # no irradiance on the horizontal means none on any facade (night): skip the bins
-                day = hr["beam_roof"] + hr["diff_roof"] > 0.0
-                for k in range(n_k if day else 0):
+                # hours with no irradiance on any facade (nights) skip the bins
+                for k in range(n_k if hr["lit"] else 0):
                     a = ap_l[k]
                     if a > 0.0:
                         bk = beam[t, k]

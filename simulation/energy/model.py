@@ -695,6 +695,8 @@ def run_kernel(rec, apertures, *, windows, hours, beam, diffuse, shade, sky, sha
         raise TwinValueError("energy kernel: a sun-direction index is outside the shading arrays")
     if not 0 <= warmup <= n_t:
         raise TwinValueError(f"energy kernel: warmup {warmup} must be within 0..{n_t}")
+    hours = hours.copy()
+    hours["lit"] = ((np.asarray(beam) != 0).any(axis=1) | (np.asarray(diffuse) != 0).any(axis=1)).astype(np.int32)
     if chunk_size is None:
         chunk_size = max(1, -(-n // (4 * numba.get_num_threads())))
     n_chunks = max(1, -(-n // chunk_size))

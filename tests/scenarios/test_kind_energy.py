@@ -168,3 +168,43 @@ def test_render_classes(tmp_path):
     for letter in present:
         rgb = np.array([int(DPE_CLASSES.colors["ABCDEFG".index(letter)][i:i + 2], 16) for i in (1, 3, 5)])
         assert (np.abs(im - rgb).sum(axis=2) < 60).sum() > 300, letter   # more than a legend swatch
+
+
+def test_ready_scenario_on_the_small_demo_town(demo_town_small):
+    """The library scenario on the 300 m demo town: the pre-1975 public buildings, and only they, change."""
+    kind = get_kind("energy")
+    sc = scenario()
+    cfg = kind.parse(sc, base_dir=LIBRARY.parent)
+    base_cfg = kind.parse({**sc, "interventions": []}, base_dir=LIBRARY.parent)
+    town = demo_town_small.copy()
+    retro = kind.apply_interventions(town, cfg)
+    b = town.buildings.set_index("id")
+    chosen = retro.buildings.set_index("id")["retrofit_measures"] != ""
+    public = b["use"].isin(["school", "town_hall", "care_home", "sports", "culture"])
+    assert chosen.sum() >= 2
+    assert (public & (b["year"] < 1975) & (b["use"] != "annex"))[chosen].all()
+    assert chosen.loc[1] and chosen.loc[4]                   # the Mairie (1868) and the school
+    base = kind.simulate(town, base_cfg)
+    res = kind.simulate(retro, cfg)
+    assert res.meta["model"]["shading"]["enabled"] and res.meta["model"]["shading"]["trees"]
+    ind = {i.name: i.value for i in res.indicators}
+    ind0 = {i.name: i.value for i in base.indicators}
+    assert ind["public_final_energy"] < 0.8 * ind0["public_final_energy"]
+    assert ind["investment"] > 0 and 5 < ind["simple_payback"] < 60
+    others = ~chosen
+    np.testing.assert_allclose(res.buildings.loc[others[others].index, "final_energy"],
+                               base.buildings.loc[others[others].index, "final_energy"], rtol=1e-12)
+    # terraced centre: party walls found
+    assert res.meta["report"]["geometry"]["buildings_with_party_walls"] > 20
+
+
+def test_epw_weather_file(shared_data, tmp_path):
+    """A real EPW through importers.weather (a typical year whose first row is in a leap year)."""
+    kind = get_kind("energy")
+    epw = shared_data / "weather" / "FRA_AR_Lyon-Bron.AP.074800_TMYx.2004-2018.epw"
+    cfg = kind.parse(scenario(forcing={"weather": str(epw), "start": "01-10", "end": "01-16"},
+                              parameters={"shading": False}, interventions=[]), base_dir=tmp_path)
+    w = cfg.weather()
+    assert len(w) == 7 * 24 and w.index[0].month == 1
+    res = kind.simulate(small_town(), cfg)
+    assert res.indicator("heating_need").value > 0

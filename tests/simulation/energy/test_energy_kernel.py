@@ -208,3 +208,25 @@ def test_kernel_matches_naive_reference(lyon_weather):
     assert (h_ve > (rec["h_inf"] + rec["h_mech"])[:, None] + 1e-9).any()
     # the district hourly totals are the sum of the buildings
     np.testing.assert_allclose(out["hourly"][:, :, 0].sum(axis=0), np.clip(phis, 0, None).sum(axis=0), rtol=1e-9)
+
+
+def test_facade_gains_without_horizontal_irradiance():
+    """Gains given on the facade bins only (as the peer comparison does) are not mistaken for a night."""
+    twin = box_twin([(0, 0, 10, 20)])
+    w = constant_weather(24 * 5, theta_e=5.0)
+    p = EnergyParameters(shading=False, warmup_hours=0)
+    m = EnergyModel(twin, weather=w, parameters=p, building_data=_fixed_data([1]))
+    res = m.run()
+    from simulation.energy.archetypes import resolve_buildings
+    from simulation.energy.schedules import schedule_arrays
+
+    params = resolve_buildings(twin.buildings, archetypes=m.archetypes, building_data=_fixed_data([1])).params
+    rec, ap, _, profiles, win = building_network(res.geometry, params, p)
+    occ, com = schedule_arrays(m.forcing.times, profiles)
+    kin, _ = m._solar_inputs(res.geometry, rec, m.forcing)
+    kin["diffuse"] = np.full_like(kin["diffuse"], 400.0)       # strong facade irradiance, none on the roof
+    out = run_kernel(rec, ap, windows=win, occ=occ, comfort=com, trace=1, warmup=0, **behaviour(p), **kin)
+    assert (out["trace"][0, :, COL["phi_sol"]] > 1000.0).all()
+    _, _, _, phis = naive_5r1c(rec, kin["hours"], kin["beam"], kin["diffuse"], ap, win, kin["shade"], kin["sky"],
+                               kin["shade_roof"], kin["sky_roof"], occ, com)
+    np.testing.assert_allclose(out["trace"][0, :, COL["phi_hc"]], phis[0], rtol=1e-9, atol=1e-6)

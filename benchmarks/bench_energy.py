@@ -153,7 +153,9 @@ def bench_kernel(weather, n_buildings: int, repeats: int = 2) -> dict:
             cpu = min(cpu, time.process_time() - c0)
         bh = len(R) * n_hours
         out[f"threads_{th}"] = {"seconds": wall, "building_hours_per_s": bh / wall,
-                                "building_hours_per_cpu_s": bh / cpu}
+                                "building_hours_per_cpu_s": bh / cpu,
+                                # what th idle cores would give: a shared machine gives this process less
+                                "idle_cores_estimate": th * bh / cpu}
     numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     return out
 
@@ -332,10 +334,12 @@ def main(argv=None) -> int:
     k = res["kernel"]
     print(f"\n5R1C kernel, {k['buildings']} buildings x {k['hours']} h, {k['sun_cells']} sun cells x "
           f"{k['orientation_bins']} bins of shading")
-    print(f"{'threads':>8} {'seconds':>9} {'building-h/s':>14} {'per CPU-s':>12}")
+    print(f"{'threads':>8} {'seconds':>9} {'building-h/s':>14} {'per CPU-s':>12} {'idle cores':>12}")
     for th in (1, 2):
         r = k[f"threads_{th}"]
-        print(f"{th:>8} {r['seconds']:>9.2f} {r['building_hours_per_s']:>14.3g} {r['building_hours_per_cpu_s']:>12.3g}")
+        print(f"{th:>8} {r['seconds']:>9.2f} {r['building_hours_per_s']:>14.3g} {r['building_hours_per_cpu_s']:>12.3g}"
+              f" {r['idle_cores_estimate']:>12.3g}")
+    print(f"  (load average {res['machine']['load_average']}: 'idle cores' = per CPU-second x threads)")
     res["peer"] = bench_peer(weather, Path(args.peer_path), args.peer_python, args.peer_zones)
     p = res["peer"]
     print("\nRC_BuildingSimulator side by side (same zones, gains, weather)")

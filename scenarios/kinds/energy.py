@@ -3,8 +3,10 @@
 Scenario file sections (see docs/energy.md)::
 
     [forcing]
-    weather = "typical"          # the synthetic typical year of `site` (no file), or an EPW / CSV file
+    weather = "typical"          # the synthetic typical year of `site` (no file), "heatwave", or an EPW / CSV file
     site = "lyon"                # for "typical": a site of simulation/energy/data/climate_normals.csv
+    # weather = "heatwave"       # the heat kind's generated heatwave day (simulation.heat.forcing), repeated:
+    # preset = "2003"            #   HEATWAVE_PRESETS; days = 5 (the first day is also replayed as warm-up)
     # weather = "lyon.epw"       # a file, relative to the scenario (CSV: latitude/longitude keys needed)
     start = "07-15"              # optional: simulate only from this day (MM-DD) ...
     end = "07-31"                # ... to this one (a heatwave); the ground stays at the year's mean
@@ -41,7 +43,8 @@ from twin.errors import TwinFileNotFoundError, TwinValueError
 
 __all__ = ["KIND", "EnergyKind", "EnergyConfig"]
 
-_FORCING_KEYS = ("weather", "site", "seed", "start", "end", "latitude", "longitude", "elevation", "timezone")
+_FORCING_KEYS = ("weather", "site", "seed", "start", "end", "latitude", "longitude", "elevation", "timezone", "preset",
+                 "days")
 _PARAM_FIELDS = tuple(f.name for f in dataclasses.fields(EnergyParameters))
 _PARAM_KEYS = _PARAM_FIELDS + ("building_data", "archetypes", "prices", "costs")
 _INTERVENTION_KEYS = ("type", "name", "measures", "where", "buildings")
@@ -101,6 +104,23 @@ def _month_day(value, what: str) -> str:
 
 def _load_weather(forcing: dict) -> pd.DataFrame:
     src = forcing["weather"]
+    if src == "heatwave":
+        from simulation.energy.climate import typical_year
+        from simulation.heat.forcing import HEATWAVE_PRESETS, heatwave_day
+
+        normal = typical_year(forcing.get("site", "lyon"))
+        preset = dict(HEATWAVE_PRESETS[forcing.get("preset", "2003")])
+        first = pd.Timestamp(preset.pop("date"))
+        days = []
+        for d in range(int(forcing.get("days", 3))):
+            day = heatwave_day(date=(first + pd.Timedelta(days=d)).date().isoformat(),
+                               latitude=normal.attrs["latitude"], longitude=normal.attrs["longitude"],
+                               elevation=normal.attrs["elevation"], **preset)
+            days.append(day)
+        w = pd.concat(days)
+        w.attrs = dict(days[0].attrs)
+        w.attrs["ground_temperature"] = float(normal["air_temperature"].mean())
+        return w
     if src == "typical":
         from simulation.energy.climate import typical_year
 
@@ -148,7 +168,21 @@ class EnergyKind(Kind):
         forcing = dict(scenario.get("forcing", {}) or {})
         _check_keys("forcing", forcing, _FORCING_KEYS)
         f: dict[str, Any] = {"weather": forcing.get("weather", "typical")}
-        if f["weather"] == "typical":
+        if f["weather"] == "heatwave":
+            from simulation.energy.climate import climate_sites
+            from simulation.heat.forcing import HEATWAVE_PRESETS
+
+            f["site"] = str(forcing.get("site", "lyon"))
+            if f["site"] not in climate_sites():
+                raise TwinValueError(f"forcing.site: {f['site']!r} (known: {', '.join(climate_sites())})")
+            f["preset"] = str(forcing.get("preset", "2003"))
+            if f["preset"] not in HEATWAVE_PRESETS:
+                raise TwinValueError(f"forcing.preset: {f['preset']!r} (known: {', '.join(HEATWAVE_PRESETS)})")
+            days = forcing.get("days", 3)
+            if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 31:
+                raise TwinValueError(f"forcing.days: {days!r} (a number of days, 1 to 31)")
+            f["days"] = days
+        elif f["weather"] == "typical":
             from simulation.energy.climate import climate_sites
 
             site = str(forcing.get("site", "lyon"))

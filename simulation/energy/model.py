@@ -479,6 +479,10 @@ class EnergyModel(Model):
 
     fields: ClassVar[tuple[Field, ...]] = (
         Field("surface", "in", "m", optional=True, doc="terrain + buildings + canopy: shades facades and roofs"),
+        Field("terrain", "in", "m", optional=True, doc="ground altitude under the facade points; smooth ground for rays"),
+        Field("canopy_height", "in", "m", optional=True, doc="tree crowns let the tree transmissivity through"),
+        Field("building_id", "in", "1", dtype="int32", optional=True,
+              doc="buildings in the surface (shading needs them) and the cells the result layers are painted on"),
     )
     #: Table columns the model reads (``retrofit_<parameter>`` columns of the buildings table too).
     table_columns: ClassVar[dict[str, tuple[str, ...]]] = {

@@ -8,15 +8,16 @@ through) and ``terrain``. The yearly run stays fast because shading is precomput
 * the sky is cut into cells (:func:`simulation.energy.solar.sky_directions`); every hour the sun
   is up maps to its cell, and each cell visited by the sun is represented by the mean sun position
   of the hours in it;
-* facades are sampled by points every ``spacing`` metres along each exposed footprint edge, at
-  ``heights`` fractions of the wall height, ``offset`` outside the wall; points in front of a
-  neighbour's wall (party walls) are dropped;
+* facades are sampled by points every ``spacing`` metres (5 m by default) along each exposed footprint
+  edge, at ``heights`` fractions of the wall height (1/4 and 3/4), ``offset`` outside the wall (0.6 cell);
+  points in front of a neighbour's wall (party walls) are dropped;
 * for every point and every sun cell in front of it, the sunlit fraction is computed once; the
   beam factor of a building's facade bin for a sun cell is the area-weighted mean over its points
   (``facade_beam[b, d, k]``);
 * the diffuse factor of a facade bin is the cosine- and solid-angle-weighted visible sky over a
   coarse sky partition (8 azimuths x 4 bands), relative to the open-field value (1 unobstructed);
-* roofs: one point above each roof plane, all sun cells and the horizontal-weighted sky.
+* roofs: one point above each roof plane, all sun cells and the horizontal-weighted sky;
+* all points go through the engine in one call per million points (its set-up reads the whole surface).
 
 Memory: ``4 x n_buildings x n_sun_cells x K`` bytes for the facade factors (n_sun_cells is ~100
 for a year in France with the default partition, K = 8: 3.2 kB per building).

@@ -208,3 +208,18 @@ def test_epw_weather_file(shared_data, tmp_path):
     assert len(w) == 7 * 24 and w.index[0].month == 1
     res = kind.simulate(small_town(), cfg)
     assert res.indicator("heating_need").value > 0
+
+
+def test_heatwave_days_overheat_more():
+    kind = get_kind("energy")
+    cfg = kind.parse(scenario(forcing={"weather": "heatwave", "preset": "2003", "days": 4},
+                              parameters={"shading": False}, interventions=[]), base_dir=LIBRARY.parent)
+    w = cfg.weather()
+    assert len(w) == 4 * 24 and w["air_temperature"].max() == pytest.approx(39.5, abs=0.5)
+    res = kind.simulate(small_town(), cfg)
+    hot = res.buildings["overheating_hours"]
+    assert (hot.loc[[1, 2, 3, 5, 6]] > 40).all()  # the occupied buildings overheat in a 2003-like heatwave
+    assert hot.loc[4] == 0                        # the school is closed in August: no one to overheat
+    assert res.indicator("heating_need").value == 0.0
+    with pytest.raises(TwinValueError, match="forcing.preset"):
+        kind.parse(scenario(forcing={"weather": "heatwave", "preset": "1976"}), base_dir=LIBRARY.parent)

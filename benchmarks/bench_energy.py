@@ -43,17 +43,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import geopandas as gpd  # noqa: E402
-import numba  # noqa: E402
-import pandas as pd  # noqa: E402
-import shapely  # noqa: E402
+import geopandas as gpd
+import numba
+import pandas as pd
+import shapely
 
-from simulation.energy import _kernels  # noqa: E402
-from simulation.energy.climate import typical_year  # noqa: E402
-from simulation.energy.model import EnergyModel, EnergyParameters, behaviour, building_network, run_kernel  # noqa: E402
-from simulation.energy.schedules import schedule_arrays  # noqa: E402
-from twin import Grid, Twin  # noqa: E402
-from twin.rasterize import compose_surface, rasterize_buildings, tree_canopy  # noqa: E402
+from simulation.energy import _kernels
+from simulation.energy.climate import typical_year
+from simulation.energy.model import EnergyModel, behaviour, building_network, run_kernel
+from simulation.energy.schedules import schedule_arrays
+from twin import Grid, Twin
+from twin.rasterize import compose_surface, rasterize_buildings, tree_canopy
 
 DEFAULT_EPW = (Path(os.environ.get("JUMEAU_SHARED_DATA", ROOT.parent / "shared" / "data")) / "weather"
                / "FRA_AR_Lyon-Bron.AP.074800_TMYx.2004-2018.epw")
@@ -136,12 +136,12 @@ def bench_kernel(weather, n_buildings: int, repeats: int = 2) -> dict:
     occ, com = schedule_arrays(m.forcing.times, profiles)
     kin, _ = m._solar_inputs(r.geometry, rec, m.forcing)
     rep = max(1, n_buildings // len(rec))
-    big = lambda a: np.concatenate([a] * rep)  # noqa: E731
+    big = lambda a: np.concatenate([a] * rep)
     k2 = dict(kin, shade=big(kin["shade"]), sky=big(kin["sky"]), shade_roof=big(kin["shade_roof"]),
               sky_roof=big(kin["sky_roof"]))
     R, A, W = big(rec), big(ap), big(win)
     n_hours = len(m.forcing)
-    out = {"buildings": int(len(R)), "hours": n_hours, "sun_cells": int(kin["shade"].shape[1]),
+    out = {"buildings": len(R), "hours": n_hours, "sun_cells": int(kin["shade"].shape[1]),
            "orientation_bins": int(A.shape[1])}
     for th in (1, 2):
         numba.set_num_threads(min(th, numba.config.NUMBA_NUM_THREADS))
@@ -233,8 +233,8 @@ def bench_peer(weather, peer_path: Path, peer_python: str, n_zones: int) -> dict
         "cap": rng.choice([110_000.0, 165_000.0, 260_000.0], n_zones),
     }
     # hourly gains: a weekday office-like profile and south-facing windows from the weather (the same for both)
-    from simulation.energy.weather import prepare_forcing
     from simulation.energy.solar import facade_irradiance
+    from simulation.energy.weather import prepare_forcing
 
     f = prepare_forcing(weather)
     beam, diff, _, _ = facade_irradiance(azimuths=[180.0], sun_azimuth=f.sun_azimuth, sun_altitude=f.sun_altitude,

@@ -41,7 +41,7 @@ from simulation.energy.retrofit import apply_retrofit, building_facts, measures,
 from twin.core import Twin, layer_dataarray
 from twin.errors import TwinFileNotFoundError, TwinValueError
 
-__all__ = ["KIND", "EnergyKind", "EnergyConfig"]
+__all__ = ["KIND", "EnergyConfig", "EnergyKind"]
 
 _FORCING_KEYS = ("weather", "site", "seed", "start", "end", "latitude", "longitude", "elevation", "timezone", "preset",
                  "days")

@@ -231,12 +231,10 @@ def simulate_5r1c(bp, hours, beam, diffuse, apertures, windows, shade, sky, shad
                 phi = 0.0
                 if ta0 < th:
                     phi = (th - ta0) * inv_da
-                    if phi > r["phi_h_max"]:
-                        phi = r["phi_h_max"]
+                    phi = min(phi, r["phi_h_max"])
                 elif com and ta0 > r["tc"]:
                     phi = (r["tc"] - ta0) * inv_da
-                    if phi < -r["phi_c_max"]:
-                        phi = -r["phi_c_max"]
+                    phi = max(phi, -r["phi_c_max"])
                 tmt = tmt0 + phi * dmt
                 tm = tm0 + phi * dm
                 ts = ts0 + phi * ds
@@ -246,13 +244,11 @@ def simulate_5r1c(bp, hours, beam, diffuse, apertures, windows, shade, sky, shad
                     if phi > 0.0:
                         acc[m, 0] += phi
                         out_hourly[c, t, 0] += phi
-                        if phi > peak_h:
-                            peak_h = phi
+                        peak_h = max(peak_h, phi)
                     elif phi < 0.0:
                         acc[m, 1] -= phi
                         out_hourly[c, t, 1] -= phi
-                        if -phi > peak_c:
-                            peak_c = -phi
+                        peak_c = max(peak_c, -phi)
                     if occ > 0.0 and 0.3 * ta + 0.7 * ts > overheat_threshold:
                         n_hot += 1.0
                     sum_air += ta

@@ -26,7 +26,7 @@ unknown year) is counted in the returned report, never silent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -37,16 +37,16 @@ from twin.errors import TwinFileNotFoundError, TwinFormatError, TwinValueError
 from twin.tables import BUILDING_USES
 
 __all__ = [
+    "BDNB_ALIASES",
+    "PARAMETERS",
     "PERIODS",
     "PERIOD_BOUNDS",
-    "PARAMETERS",
-    "BDNB_ALIASES",
-    "period_of",
-    "load_table",
+    "ResolvedBuildings",
     "archetype_table",
+    "load_table",
+    "period_of",
     "read_building_data",
     "resolve_buildings",
-    "ResolvedBuildings",
 ]
 
 #: Construction periods (key, first year, last year), following the French thermal regulations.
@@ -142,7 +142,7 @@ def period_of(year) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_shipped(name: str) -> pd.DataFrame:
     ref = resources.files("simulation.energy").joinpath("data", f"{name}.csv")
     with resources.as_file(ref) as path:

@@ -31,7 +31,7 @@ import pandas as pd
 from simulation.energy.archetypes import load_table
 from twin.errors import TwinValueError
 
-__all__ = ["typical_year", "climate_sites"]
+__all__ = ["climate_sites", "typical_year"]
 
 
 def climate_sites() -> list[str]:

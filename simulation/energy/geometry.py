@@ -39,7 +39,7 @@ import shapely
 
 from twin.errors import TwinValueError
 
-__all__ = ["BuildingGeometry", "building_geometry", "footprint_edges", "orientation_bins", "TALL_SINGLE_VOLUME_USES"]
+__all__ = ["TALL_SINGLE_VOLUME_USES", "BuildingGeometry", "building_geometry", "footprint_edges", "orientation_bins"]
 
 #: Uses whose single storey may be much taller than a usual storey (not flagged as contradictions).
 TALL_SINGLE_VOLUME_USES = ("sports", "religious", "industrial", "agricultural", "culture")

@@ -23,8 +23,16 @@ import pandas as pd
 from simulation.energy.archetypes import load_table
 from twin.errors import TwinValueError
 
-__all__ = ["DPE_CLASSES", "DPE_SCALES", "HIGH_ALTITUDE_ZONES", "TERTIARY_TARGETS", "TERTIARY_AREA_THRESHOLD",
-           "dpe_class", "conversion_factors", "tertiary_targets"]
+__all__ = [
+    "DPE_CLASSES",
+    "DPE_SCALES",
+    "HIGH_ALTITUDE_ZONES",
+    "TERTIARY_AREA_THRESHOLD",
+    "TERTIARY_TARGETS",
+    "conversion_factors",
+    "dpe_class",
+    "tertiary_targets",
+]
 
 DPE_CLASSES = ("A", "B", "C", "D", "E", "F", "G")
 

@@ -48,8 +48,16 @@ from simulation.model import Field, Model, require_nonnegative, require_positive
 from twin.core import Twin
 from twin.errors import TwinValueError
 
-__all__ = ["EnergyParameters", "EnergyModel", "EnergyResult", "building_network", "COUPLINGS", "MASS_CLASSES",
-           "RESULT_UNITS", "simulate_energy"]
+__all__ = [
+    "COUPLINGS",
+    "MASS_CLASSES",
+    "RESULT_UNITS",
+    "EnergyModel",
+    "EnergyParameters",
+    "EnergyResult",
+    "building_network",
+    "simulate_energy",
+]
 
 #: Volumetric heat capacity of air, rho_a c_a [J m-3 K-1] (ISO 13790, 9.3.1).
 AIR_HEAT_CAPACITY = 1200.0
@@ -653,7 +661,7 @@ class EnergyModel(Model):
             n_planes = len(geom.roof_planes)
             plane_beam = np.ones((n_planes, 1), dtype=np.float32)
             plane_sky = np.ones(n_planes, dtype=np.float32)
-            shade_meta["sun_cells"] = int(len(used))
+            shade_meta["sun_cells"] = len(used)
         else:
             sun, shade, sky_f, shade_roof, sky_roof = (shading.sun_index, shading.facade_beam, shading.facade_sky,
                                                        shading.roof_beam, shading.roof_sky)
@@ -866,8 +874,8 @@ def _district(df: pd.DataFrame, hourly: pd.DataFrame) -> dict:
     s = df[df["simulated"]]
     counts = s["dpe_class"].value_counts().to_dict()
     return {
-        "buildings": int(len(df)),
-        "simulated": int(len(s)),
+        "buildings": len(df),
+        "simulated": len(s),
         "floor_area_m2": float(s["floor_area"].sum()),
         "heating_need_kwh": float(s["heating_need"].sum()),
         "cooling_need_kwh": float(s["cooling_need"].sum()),

@@ -32,8 +32,16 @@ import pandas as pd
 from simulation.energy.archetypes import PARAMETERS, archetype_table, load_table, resolve_buildings
 from twin.errors import TwinValueError
 
-__all__ = ["RULE_COLUMNS", "select_buildings", "parse_rule", "building_facts", "measures", "apply_retrofit",
-           "retrofit_costs", "COST_BASES"]
+__all__ = [
+    "COST_BASES",
+    "RULE_COLUMNS",
+    "apply_retrofit",
+    "building_facts",
+    "measures",
+    "parse_rule",
+    "retrofit_costs",
+    "select_buildings",
+]
 
 #: Columns a rule can test (see :func:`building_facts`).
 RULE_COLUMNS = ("id", "use", "year", "period", "floors", "height", "area", "footprint", "dwellings", "public",
@@ -118,7 +126,7 @@ class _Parser:
         return self.atom()
 
     def value(self):
-        kind, val = self.take("num", "str", "word", what="a value")
+        _, val = self.take("num", "str", "word", what="a value")
         return val
 
     def atom(self):

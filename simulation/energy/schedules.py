@@ -8,7 +8,7 @@ import pandas as pd
 from simulation.energy.archetypes import load_table
 from twin.errors import TwinFormatError
 
-__all__ = ["schedule_arrays", "closed_mask"]
+__all__ = ["closed_mask", "schedule_arrays"]
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -20,7 +20,7 @@ def _days(spec: str) -> list[int]:
     if "-" in spec:
         a, b = spec.split("-", 1)
         i, j = _DAYS.index(a), _DAYS.index(b)
-        return list(range(i, j + 1)) if i <= j else list(range(i, 7)) + list(range(0, j + 1))
+        return list(range(i, j + 1)) if i <= j else list(range(i, 7)) + list(range(j + 1))
     return [_DAYS.index(spec)]
 
 

@@ -35,7 +35,7 @@ from simulation.energy import _kernels
 from simulation.energy.geometry import BuildingGeometry, orientation_bins
 from simulation.energy.solar import SkyDirections, sky_directions
 
-__all__ = ["Shading", "shading_factors", "shading_available", "facade_points"]
+__all__ = ["Shading", "facade_points", "shading_available", "shading_factors"]
 
 
 def shading_available() -> bool:
@@ -285,7 +285,7 @@ def shading_factors(twin, geom: BuildingGeometry, sky: SkyDirections, sun_cell, 
         roof_sky[has_r] = (np.bincount(pb, weights=plane_sky * area, minlength=n_b)[has_r] / tot[has_r]).astype(np.float32)
     t2 = time.perf_counter()
     meta = {"enabled": True, "engine": "simulation.shadows.sunlit_at_points", "sun_cells": int(n_dir),
-            "diffuse_directions": len(diff), "facade_points": int(len(z)), "roof_points": int(ok.sum()),
+            "diffuse_directions": len(diff), "facade_points": len(z), "roof_points": int(ok.sum()),
             "rays": int(n_rays), "spacing_m": spacing, "height_fractions": list(heights), "offset_m": off,
             "tree_transmissivity": transmissivity, "trees": canopy is not None,
             "seconds": {"rays_and_factors": t1 - t0, "roof_factors": t2 - t1}}

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SkyDirections", "sky_directions", "plane_irradiance", "TRANSPOSITION_MODELS", "facade_irradiance"]
+__all__ = ["TRANSPOSITION_MODELS", "SkyDirections", "facade_irradiance", "plane_irradiance", "sky_directions"]
 
 _COS89 = np.cos(np.radians(89.0))
 
@@ -156,7 +156,7 @@ def facade_irradiance(*, azimuths, sun_azimuth, sun_altitude, dni, dhi, ghi, dni
         On the horizontal [W m-2].
     """
     az = np.asarray(azimuths, dtype=np.float64)[None, :]
-    col = lambda v: np.asarray(v, dtype=np.float64)[:, None]  # noqa: E731
+    col = lambda v: np.asarray(v, dtype=np.float64)[:, None]
     beam, diffuse = plane_irradiance(tilt=90.0, surface_azimuth=az, sun_azimuth=col(sun_azimuth),
                                      sun_altitude=col(sun_altitude), dni=col(dni), dhi=col(dhi), ghi=col(ghi),
                                      dni_extra=col(dni_extra), albedo=albedo, model=model)

@@ -83,7 +83,7 @@ def naive_5r1c(rec, hours, beam, diffuse, apertures, windows, shade, sky, shade_
                 ta10 = _temperatures(r, phi_hc=phi10, **kw)[0]
                 phi = phi10 * (setpoint - ta0) / (ta10 - ta0)                       # C.13
                 phi = min(max(phi, -r["phi_c_max"]), r["phi_h_max"])                # steps 3-4
-            ta, ts, tm, tmt = _temperatures(r, phi_hc=phi, **kw)
+            ta, ts, _, tmt = _temperatures(r, phi_hc=phi, **kw)
             if step >= 0:
                 if phi > 0:
                     monthly[b, month, 0] += phi

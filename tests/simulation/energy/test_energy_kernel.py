@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from energy_helpers import box_twin, constant_weather
+from energy_naive import naive_5r1c
 
 from simulation.energy import _kernels
 from simulation.energy.model import EnergyModel, EnergyParameters, behaviour, building_network, run_kernel
-from energy_helpers import box_twin, constant_weather
-from energy_naive import naive_5r1c
 
 COL = {name: i for i, name in enumerate(_kernels.TRACE_COLUMNS)}
 RHO_C = 1200.0 / 3600.0  # W h m-3 K-1 per (m3/h): ISO 13790 rho_a c_a

@@ -33,9 +33,9 @@ def test_wall_to_the_south_shades_by_the_sun_altitude(lyon_weather):
     # a 6 m house (points at 1.5 and 4.5 m) 20 m north of a 20 m high, 120 m long block
     twin = with_surface(box_twin([(90, 100, 110, 110), (40, 60, 160, 80)], heights=[6.0, 20.0], floors=[2, 6],
                                  size=200.0))
+    from simulation.energy.shading import shading_factors
     from simulation.energy.solar import sky_directions
     from simulation.energy.weather import prepare_forcing
-    from simulation.energy.shading import shading_factors
 
     m = EnergyModel(twin, weather=lyon_weather)
     f = prepare_forcing(lyon_weather)

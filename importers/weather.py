@@ -15,6 +15,7 @@ interpolation and counted in ``attrs["filled"]``; longer gaps are refused.
 
 from __future__ import annotations
 
+import calendar
 import csv
 import datetime as _dt
 from pathlib import Path
@@ -127,6 +128,11 @@ def read_epw(path, *, max_gap_hours: int = 3, year: int | None = None) -> pd.Dat
             raise TwinFormatError(f"{path}: line {header + k + 1}: a field is not a number") from None
     years = np.unique(stamp[:, 0])
     y = int(year) if year is not None else int(stamp[0, 0])
+    has_feb29 = bool(((stamp[:, 1] == 2) & (stamp[:, 2] == 29)).any())
+    if year is None and len(years) > 1 and not has_feb29 and calendar.isleap(y):
+        # a typical year has 8,760 hours and no 29 February: put it in a common year, or
+        # the index would hold a 24-hour hole
+        y -= 1
     tz = _dt.timezone(_dt.timedelta(hours=tz_hours))
     try:
         days = pd.to_datetime(pd.DataFrame({"year": np.full(len(stamp), y), "month": stamp[:, 1], "day": stamp[:, 2]}))

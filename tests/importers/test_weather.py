@@ -17,15 +17,17 @@ def test_read_lyon_epw(shared_data):
     assert df.shape[0] == 8760
     assert df.attrs["latitude"] == pytest.approx(45.7261) and df.attrs["longitude"] == pytest.approx(4.9378)
     assert df.attrs["elevation"] == 198.0 and df.attrs["time_convention"] == "hour-start"
-    assert df.index[0] == pd.Timestamp("2004-01-01 00:00", tz="Etc/GMT-1")
+    # a typical year (8,760 h, no 29 February) is put in a common year: no 24-hour hole
+    assert df.index[0] == pd.Timestamp("2003-01-01 00:00", tz="Etc/GMT-1")
     assert df.index.is_monotonic_increasing
+    assert (df.index[1:] - df.index[:-1] == pd.Timedelta("1h")).all()
     # first data row: 0.0 C, dew point -2.0, RH 85 %, 99846 Pa, IR 271, wind 3.0 m/s from 268 deg
     first = df.iloc[0]
     assert (first["air_temperature"], first["dew_point"], first["relative_humidity"]) == (0.0, -2.0, 85.0)
     assert (first["pressure"], first["longwave_down"], first["wind_speed"], first["wind_direction"]) == (99846, 271, 3.0, 268)
     assert df["air_temperature"].max() == pytest.approx(37.7)
     # typical-year rows of several years are put in one year, and it is said
-    assert df.attrs["year_coerced"] == 2004 and "2018" in df.attrs["source"]
+    assert df.attrs["year_coerced"] == 2003 and "2018" in df.attrs["source"]
     # summer noon radiation is sensible
     assert 800 < df["global_horizontal"].max() < 1100
 

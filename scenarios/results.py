@@ -9,7 +9,7 @@ baseline cache) holds::
     buildings.csv        per-building results, indexed by building id
     tables.gpkg          the kind's other tables with geometry (one GeoPackage layer each)
     <table>.csv          the kind's tables without geometry
-    frames.tif           animation snapshots, one band per time (band description "t=600 s")
+    frames/frames.tif    animation snapshots, one band per time (band description "t=600 s")
 
 Reading back gives the same numbers (lossless GeoTIFF, float repr in CSV). Nothing
 is unpickled: JSON, GeoTIFF, CSV and GeoPackage only.
@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import rasterio
+from affine import Affine
 from rasterio.errors import RasterioError
 
 from twin.core import Twin, layer_dataarray
@@ -43,6 +44,7 @@ __all__ = ["save_result", "load_result", "twin_hash", "to_json", "write_json", "
 
 RESULT_FILE = "result.json"
 RESULT_FORMAT = "jumeau-result"
+FRAMES_FILE = "frames/frames.tif"
 
 
 # -- JSON ---------------------------------------------------------------------------------------------
@@ -176,7 +178,7 @@ def save_result(result: KindResult, path, grid: Grid, *, tags: dict | None = Non
         df = result.buildings
         with atomic_output(path / "buildings.csv") as tmp:
             df.to_csv(tmp, index_label="id")
-        record["buildings"] = {"file": "buildings.csv", "rows": int(len(df)),
+        record["buildings"] = {"file": "buildings.csv", "rows": int(len(df)), "index_dtype": str(df.index.dtype),
                                "dtypes": {str(c): str(t) for c, t in df.dtypes.items()},
                                "units": dict(df.attrs.get("units", {}))}
     for name, table in result.tables.items():
@@ -213,13 +215,14 @@ def _save_frames(frames, path: Path, grid: Grid) -> dict:
     dtype = np.float32 if arrays[0].dtype.kind == "f" else arrays[0].dtype
     # frames may be coarser than the grid (kinds may subsample): georeference them on the same extent
     cs_x = grid.ncols * grid.cell_size / shape[1]
-    transform = rasterio.transform.from_origin(grid.xmin, grid.ymax, cs_x, grid.nrows * grid.cell_size / shape[0])
+    transform = Affine(cs_x, 0.0, grid.xmin, 0.0, -grid.nrows * grid.cell_size / shape[0], grid.ymax)
     profile = dict(driver="GTiff", width=shape[1], height=shape[0], count=len(arrays), dtype=np.dtype(dtype).name,
                    crs=grid.pyproj_crs.to_wkt(), transform=transform, compress="deflate",
                    predictor=3 if np.dtype(dtype).kind == "f" else 2, interleave="band")
     if shape[0] >= 256 and shape[1] >= 256:
         profile.update(tiled=True, blockxsize=256, blockysize=256)
-    with atomic_output(path / "frames.tif") as tmp:
+    (path / "frames").mkdir(exist_ok=True)
+    with atomic_output(path / FRAMES_FILE) as tmp:
         try:
             with rasterio.open(tmp, "w", **profile) as dst:
                 for k, (t, a) in enumerate(zip(times, arrays), start=1):
@@ -227,8 +230,8 @@ def _save_frames(frames, path: Path, grid: Grid) -> dict:
                     dst.set_band_description(k, f"t={t:g} s")
                 dst.update_tags(times=",".join(repr(t) for t in times), units="s")
         except RasterioError as err:
-            raise TwinIOError(f"{path / 'frames.tif'}: cannot write: {err}") from err
-    return {"file": "frames.tif", "times": times, "shape": list(shape)}
+            raise TwinIOError(f"{path / FRAMES_FILE}: cannot write: {err}") from err
+    return {"file": FRAMES_FILE, "times": times, "shape": list(shape)}
 
 
 # -- loading ---------------------------------------------------------------------------------------------
@@ -270,6 +273,8 @@ def load_result(path) -> tuple[KindResult, dict]:
                 except (TypeError, ValueError):
                     pass
         df.index.name = "id"
+        if b.get("index_dtype"):
+            df.index = df.index.astype(b["index_dtype"])
         if b.get("units"):
             df.attrs["units"] = dict(b["units"])
         result.buildings = df

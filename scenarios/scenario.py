@@ -279,7 +279,8 @@ def _from_data(data: dict, *, source: str, base_dir: Path, path: Path | None, te
     def string(key, *, required):
         if key not in data:
             if required:
-                raise TwinValueError(f"{source}: missing required key {key!r} ({COMMON_KEYS[key]})")
+                hint = f"one of {', '.join(kind_names())}" if key == "kind" else "a short title for pictures and reports"
+                raise TwinValueError(f"{source}: missing required key {key!r} ({hint})")
             return ""
         value = data[key]
         if not isinstance(value, str):

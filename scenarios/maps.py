@@ -35,7 +35,7 @@ def _nice_length(span: float) -> float:
     return float(10 * exp)
 
 
-def _draw(values, twin: Twin, path, *, title: str, subtitle: str, units: str, cmap: str, vmin: float, vmax: float,
+def _draw(values, twin: Twin | None, path, *, grid=None, title: str, subtitle: str, units: str, cmap: str, vmin: float, vmax: float,
           size: tuple[int, int], lang: str, note: str = "") -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -46,9 +46,9 @@ def _draw(values, twin: Twin, path, *, title: str, subtitle: str, units: str, cm
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0.04, 0.06, 0.78, 0.82))
     cax = fig.add_axes((0.86, 0.15, 0.025, 0.64))
-    g = twin.grid
+    g = twin.grid if twin is not None else grid
     extent = (0.0, g.ncols * g.cell_size, 0.0, g.nrows * g.cell_size)
-    if "building_id" in twin:
+    if twin is not None and "building_id" in twin:
         bld = np.where(twin.array("building_id") > 0, 1.0, np.nan)
         ax.imshow(bld, extent=extent, cmap="Greys", vmin=0, vmax=2.2, interpolation="nearest")
     arr = np.asarray(values, dtype=np.float64)
@@ -77,19 +77,22 @@ def _draw(values, twin: Twin, path, *, title: str, subtitle: str, units: str, cm
     return path
 
 
-def layer_map(da, twin: Twin, path, *, title: str = "", lang: str = "en", size: tuple[int, int] = (1200, 900),
+def layer_map(da, twin: Twin | None, path, *, title: str = "", lang: str = "en", size: tuple[int, int] = (1200, 900),
               cmap: str = "viridis") -> Path:
-    """A plan map of one result layer (a DataArray with ``units`` and ``long_name``)."""
+    """A plan map of one result layer (a twin DataArray with ``units`` and ``long_name``).
+
+    ``twin`` (optional) draws the buildings in grey beneath.
+    """
     values = np.asarray(da.values, dtype=np.float64)
     finite = values[np.isfinite(values)]
     vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     if vmax <= vmin:
         vmax = vmin + 1.0
-    return _draw(values, twin, path, title=title, subtitle=da.attrs.get("long_name", da.name or ""),
+    return _draw(values, twin, path, grid=da.twin.grid, title=title, subtitle=da.attrs.get("long_name", da.name or ""),
                  units=da.attrs.get("units", ""), cmap=cmap, vmin=vmin, vmax=vmax, size=size, lang=lang)
 
 
-def difference_map(da, twin: Twin, path, *, title: str = "", lang: str = "en", size: tuple[int, int] = (1200, 900),
+def difference_map(da, twin: Twin | None, path, *, title: str = "", lang: str = "en", size: tuple[int, int] = (1200, 900),
                    subtitle: str | None = None) -> Path:
     """A plan map of a difference layer, on a diverging scale centred on zero (cells without change left clear)."""
     values = np.asarray(da.values, dtype=np.float64)
@@ -100,5 +103,5 @@ def difference_map(da, twin: Twin, path, *, title: str = "", lang: str = "en", s
     shown = np.where(values == 0, np.nan, values)
     long_name = da.attrs.get("long_name", da.name or "")
     sub = subtitle or (long_name if long_name.startswith("change") else f"{_TEXT[lang]['change']}: {long_name}")
-    return _draw(shown, twin, path, title=title, subtitle=sub, units=da.attrs.get("units", ""), cmap="RdBu_r",
+    return _draw(shown, twin, path, grid=da.twin.grid, title=title, subtitle=sub, units=da.attrs.get("units", ""), cmap="RdBu_r",
                  vmin=-lim, vmax=lim, size=size, lang=lang, note=note)

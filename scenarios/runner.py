@@ -448,14 +448,25 @@ def run_scenario(
 
 
 def _check_result(kind: str, part: str, result: KindResult, twin: Twin) -> None:
+    """Refuse results without units or off the grid; give every layer the twin's coordinates and CRS."""
     if not isinstance(result, KindResult):
         raise TwinRuntimeError(f"kind {kind!r} returned {type(result).__name__} for the {part}, not a KindResult")
-    for name, da in result.layers.items():
-        if "units" not in getattr(da, "attrs", {}):
+    for name, da in list(result.layers.items()):
+        attrs = dict(getattr(da, "attrs", {}))
+        if "units" not in attrs:
             raise TwinRuntimeError(f"kind {kind!r}: {part} layer {name!r} has no units")
         if tuple(np.shape(da)) != twin.grid.shape:
             raise TwinRuntimeError(f"kind {kind!r}: {part} layer {name!r} has shape {np.shape(da)}, "
                                    f"the twin {twin.grid.shape}")
+        if not isinstance(da, xr.DataArray) or "spatial_ref" not in da.coords:
+            units, long_name = attrs.pop("units"), attrs.pop("long_name", name)
+            attrs.pop("grid_mapping", None)
+            values = np.asarray(getattr(da, "values", da))
+            try:
+                result.layers[name] = layer_dataarray(twin.grid, name, values, units=units, long_name=long_name,
+                                                      **attrs)
+            except TwinValueError as err:
+                raise TwinRuntimeError(f"kind {kind!r}: {part} layer {name!r}: {err}") from err
 
 
 def _models(meta: dict) -> list:

@@ -304,6 +304,7 @@ def save(twin: Twin, path, *, overwrite: bool = False) -> Path:
             gpkg = tmp / TABLES_FILE
             with _fixed_gpkg_date():
                 for name, table in twin.tables.items():
+                    _check_storable(name, table, path)
                     try:
                         pyogrio.write_dataframe(
                             table, gpkg, layer=name, driver="GPKG", append=gpkg.exists(),
@@ -321,6 +322,19 @@ def save(twin: Twin, path, *, overwrite: bool = False) -> Path:
         manifest["files"] = {f: {"bytes": (tmp / f).stat().st_size, "sha256": _sha256(tmp / f)} for f in files}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+def _check_storable(name: str, table, path: Path) -> None:
+    """Refuse columns whose values GeoPackage would silently turn into text (lossy round trip)."""
+    for col in table.columns:
+        if col == table.geometry.name or table[col].dtype != object:
+            continue
+        kinds = {type(v) for v in table[col].dropna()}
+        if not kinds <= {str}:
+            bad = sorted(k.__name__ for k in kinds - {str})
+            raise TwinIOError(
+                f"{path}: table {name!r} column {col!r} holds {', '.join(bad)} values; a twin stores numbers, text and dates"
+            )
 
 
 @contextlib.contextmanager

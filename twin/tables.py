@@ -243,6 +243,7 @@ def conform(name: str, table: gpd.GeoDataFrame, *, crs: str | None = None, sourc
             raise TwinValueError(f"{where}table {name!r}: column {col.name!r} cannot be read as {col.dtype}: {err}") from err
     if spec.key and out[spec.key].duplicated().any():
         dup = out.loc[out[spec.key].duplicated(), spec.key].iloc[0]
+        dup = dup.item() if hasattr(dup, "item") else dup
         raise TwinValueError(f"{where}table {name!r}: duplicate {spec.key} {dup!r}")
     if name == "buildings" and len(out):
         if (out["id"] <= 0).any():

@@ -77,8 +77,16 @@ def _draw(values, twin: Twin | None, path, *, grid=None, title: str, subtitle: s
     return path
 
 
+def _grid(da, twin, grid):
+    if grid is not None:
+        return grid
+    if twin is not None:
+        return twin.grid
+    return da.twin.grid
+
+
 def layer_map(da, twin: Twin | None, path, *, title: str = "", lang: str = "en", size: tuple[int, int] = (1200, 900),
-              cmap: str = "viridis") -> Path:
+              cmap: str = "viridis", grid=None) -> Path:
     """A plan map of one result layer (a twin DataArray with ``units`` and ``long_name``).
 
     ``twin`` (optional) draws the buildings in grey beneath.
@@ -88,12 +96,12 @@ def layer_map(da, twin: Twin | None, path, *, title: str = "", lang: str = "en",
     vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     if vmax <= vmin:
         vmax = vmin + 1.0
-    return _draw(values, twin, path, grid=da.twin.grid, title=title, subtitle=da.attrs.get("long_name", da.name or ""),
+    return _draw(values, twin, path, grid=_grid(da, twin, grid), title=title, subtitle=da.attrs.get("long_name", da.name or ""),
                  units=da.attrs.get("units", ""), cmap=cmap, vmin=vmin, vmax=vmax, size=size, lang=lang)
 
 
 def difference_map(da, twin: Twin | None, path, *, title: str = "", lang: str = "en", size: tuple[int, int] = (1200, 900),
-                   subtitle: str | None = None) -> Path:
+                   subtitle: str | None = None, grid=None) -> Path:
     """A plan map of a difference layer, on a diverging scale centred on zero (cells without change left clear)."""
     values = np.asarray(da.values, dtype=np.float64)
     finite = np.abs(values[np.isfinite(values)])
@@ -103,5 +111,5 @@ def difference_map(da, twin: Twin | None, path, *, title: str = "", lang: str = 
     shown = np.where(values == 0, np.nan, values)
     long_name = da.attrs.get("long_name", da.name or "")
     sub = subtitle or (long_name if long_name.startswith("change") else f"{_TEXT[lang]['change']}: {long_name}")
-    return _draw(shown, twin, path, grid=da.twin.grid, title=title, subtitle=sub, units=da.attrs.get("units", ""), cmap="RdBu_r",
+    return _draw(shown, twin, path, grid=_grid(da, twin, grid), title=title, subtitle=sub, units=da.attrs.get("units", ""), cmap="RdBu_r",
                  vmin=-lim, vmax=lim, size=size, lang=lang, note=note)

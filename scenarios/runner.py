@@ -458,7 +458,7 @@ def _check_result(kind: str, part: str, result: KindResult, twin: Twin) -> None:
         if tuple(np.shape(da)) != twin.grid.shape:
             raise TwinRuntimeError(f"kind {kind!r}: {part} layer {name!r} has shape {np.shape(da)}, "
                                    f"the twin {twin.grid.shape}")
-        if not isinstance(da, xr.DataArray) or "spatial_ref" not in da.coords:
+        if not isinstance(da, xr.DataArray):
             units, long_name = attrs.pop("units"), attrs.pop("long_name", name)
             attrs.pop("grid_mapping", None)
             values = np.asarray(getattr(da, "values", da))

@@ -301,4 +301,4 @@ def _write_comparison(table: pd.DataFrame, runs: list[SavedRun], names: list[str
                 if maps:
                     da = layer_dataarray(ga, layer, diff, units=ia["units"], long_name=long_name)
                     difference_map(da, None, d / f"{layer}.png", lang=lang, title=f"{name_b} − {name_a}",
-                                   subtitle=long_name)
+                                   subtitle=long_name, grid=ga)

@@ -290,3 +290,59 @@ def write_report(run_dir, *, lang: str = "en", max_pictures: int = 6) -> Path:
     with atomic_output(out) as tmp:
         Path(tmp).write_text("\n".join(parts), encoding="utf-8")
     return out
+
+
+_INDEX_T = {
+    "en": {"title": "jumeau demo: the ready scenarios", "town": "The demo town", "report": "report",
+           "skipped": "skipped", "failed": "failed", "scenario": "Scenario", "kind": "Kind", "key": "Key figure",
+           "made": "Made with jumeau {version} on {date}.",
+           "size": "{rows} × {cols} cells of {cs:g} m, {b} buildings, {l} luminaires, {t} trees"},
+    "fr": {"title": "Démonstration jumeau : les scénarios prêts", "town": "La ville de démonstration",
+           "report": "rapport", "skipped": "non disponible", "failed": "échec", "scenario": "Scénario",
+           "kind": "Domaine", "key": "Chiffre clé", "made": "Réalisé avec jumeau {version} le {date}.",
+           "size": "{rows} × {cols} cellules de {cs:g} m, {b} bâtiments, {l} luminaires, {t} arbres"},
+}
+
+
+def write_index(out_dir, entries: list[dict], *, lang: str = "en", overview=None, town=None,
+                timings: dict | None = None) -> Path:
+    """Write ``out_dir/index.html``: the demo town and one line per scenario linking its report.
+
+    ``entries`` are dicts with ``name``, ``title``, ``kind``, ``status`` (ok, skipped,
+    failed), ``message``, ``report`` (relative link) and ``indicators`` (rows of
+    ``indicators.json``). Also writes ``index.json`` with the same content.
+    """
+    from scenarios.results import write_json
+    from scenarios.runner import versions
+    from twin.io import now_iso
+
+    out_dir = Path(out_dir)
+    t, tk = _INDEX_T[lang], _T[lang]
+    parts = [f"<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{t['title']}</title>"
+             f"<style>{_CSS}table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;"
+             f"padding:.4em;text-align:left;vertical-align:top}}</style></head><body><h1>{t['title']}</h1>"]
+    if town is not None:
+        g = town.grid
+        parts.append(f"<p class=\"sub\">{html.escape(t['town'])}: " + html.escape(t["size"].format(
+            rows=g.nrows, cols=g.ncols, cs=g.cell_size, b=len(town.buildings), l=len(town.luminaires),
+            t=len(town.trees))) + "</p>")
+    if overview is not None and Path(overview).is_file():
+        parts.append(f"<p><img style=\"width:100%\" src=\"{html.escape(Path(overview).name)}\" alt=\"overview\"></p>")
+    parts.append(f"<table><tr><th>{t['scenario']}</th><th>{t['kind']}</th><th>{t['key']}</th></tr>")
+    for e in entries:
+        title = html.escape(e.get("title") or e["name"])
+        link = f"<a href=\"{html.escape(e['report'])}\">{title}</a>" if e.get("report") else title
+        kind = html.escape(tk["kind"].get(e.get("kind", ""), e.get("kind", "")))
+        if e.get("status") == "ok":
+            key = "<br>".join(html.escape(headline(i, lang)[0]) for i in e.get("indicators", [])[:2])
+        else:
+            key = f"<i>{t[e.get('status', 'failed')]}</i>: {html.escape(e.get('message', ''))}"
+        parts.append(f"<tr><td>{link}</td><td>{kind}</td><td>{key}</td></tr>")
+    parts.append("</table>")
+    parts.append(f"<p class=\"small\">{html.escape(t['made'].format(version=versions()['jumeau'], date=now_iso()[:10]))}"
+                 "</p></body></html>\n")
+    path = out_dir / "index.html"
+    with atomic_output(path) as tmp:
+        Path(tmp).write_text("\n".join(parts), encoding="utf-8")
+    write_json(out_dir / "index.json", {"scenarios": entries, "timings": timings or {}})
+    return path

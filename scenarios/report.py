@@ -63,9 +63,9 @@ _T = {
 }
 
 _UNITS = {
-    "en": {"1": "", "m2": "m²", "m3": "m³", "degC": "°C", "C": "°C", "K": "K", "%": "%", "kWh/yr": "kWh/yr",
+    "en": {"1": "", "degree": "°", "deg": "°", "m2": "m²", "m3": "m³", "degC": "°C", "C": "°C", "K": "K", "%": "%", "kWh/yr": "kWh/yr",
            "MWh/yr": "MWh/yr", "EUR/yr": "€/yr", "EUR": "€", "tCO2e/yr": "t CO₂e/yr", "kgCO2e/yr": "kg CO₂e/yr"},
-    "fr": {"1": "", "m2": "m²", "m3": "m³", "degC": "°C", "C": "°C", "K": "K", "%": "%", "kWh/yr": "kWh/an",
+    "fr": {"1": "", "degree": "°", "deg": "°", "m2": "m²", "m3": "m³", "degC": "°C", "C": "°C", "K": "K", "%": "%", "kWh/yr": "kWh/an",
            "MWh/yr": "MWh/an", "GWh/yr": "GWh/an", "EUR/yr": "€/an", "EUR": "€", "h": "h",
            "tCO2e/yr": "t CO₂e/an", "kgCO2e/yr": "kg CO₂e/an"},
 }
@@ -117,7 +117,13 @@ def headline(ind: dict, lang: str = "en") -> tuple[str, str]:
 
     def q(v):
         num = format_number(v, lang, count=count and v is not None and abs(v - round(v)) < 1e-9)
-        return f"{num} {u}".strip() if u and u != "%" else f"{num}{sp}{u}" if u == "%" else num
+        if not u:
+            return num
+        if u == "%":
+            return f"{num}{sp or ' '}%"
+        if u == "°":
+            return f"{num}°"
+        return f"{num} {u}"
 
     if s is None:
         return f"{label}{colon} {q(b)} ({t['today']})", ""

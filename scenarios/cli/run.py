@@ -34,9 +34,17 @@ def resolve_scenario_path(text: str):
     p = Path(text)
     if p.exists() or p.suffix == ".toml" or "/" in text:
         return p
-    if text in library.list():
+    names = library.list()
+    if text in names:
         return library.path(text)
-    return p
+    import difflib
+
+    from twin.errors import TwinFileNotFoundError
+
+    close = difflib.get_close_matches(text, names, n=1)
+    hint = f" (did you mean the ready scenario {close[0]!r}?)" if close else f" (ready scenarios: {', '.join(names)})" \
+        if names else ""
+    raise TwinFileNotFoundError(f"{text}: no such scenario file or ready scenario{hint}")
 
 
 def run(args) -> int:

@@ -137,3 +137,20 @@ def test_render_refuses_a_changed_twin(two_runs, saved_hill, capsys):
     assert code == 2
     assert _lines(err) == [f"twin render: error: {two_runs[0]}: the twin {saved_hill.resolve()} has changed since the "
                            f"run (its hash differs); run the scenario again"]
+
+
+def test_run_accepts_a_ready_scenario_name(tmp_path, saved_hill, slope_kind, monkeypatch, capsys):
+    from scenarios import library
+
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    (folder / "raise_west.toml").write_text(SLOPE_TOML.replace('twin = "hill.twin"', f'twin = "{saved_hill}"'),
+                                            encoding="utf-8")
+    monkeypatch.setattr(library, "_folder", lambda: folder)
+    code, _, err = _run(capsys, "run", "raise_west", "--out", str(tmp_path / "r"), "--no-render")
+    assert code == 0, err
+    rec = json.loads((tmp_path / "r" / "run.json").read_text())
+    assert rec["scenario"]["path"] == str(folder / "raise_west.toml")
+    code, _, err = _run(capsys, "run", "raise_wset", "--out", str(tmp_path / "r2"))
+    assert code == 2 and _lines(err) == ["twin run: error: raise_wset: no such scenario file or ready scenario "
+                                           "(did you mean the ready scenario 'raise_west'?)"]

@@ -18,10 +18,31 @@ from twin.errors import TwinExistsError, TwinRuntimeError, TwinValueError
 from twin.io import open_twin
 
 
+@pytest.fixture(scope="module")
+def shared_run(tmp_path_factory):
+    """One run shared by the tests that only read it: (run folder, saved twin, scenario file)."""
+    from scenarios.kinds import REGISTRY
+    from tests.scenarios.helpers import SLOPE_MODULE, make_hill_twin
+
+    tmp = tmp_path_factory.mktemp("shared")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(REGISTRY, "slope", SLOPE_MODULE)
+        mp.setenv("JUMEAU_CACHE_DIR", str(tmp / "cache"))
+        make_hill_twin().save(tmp / "hill.twin")
+        (tmp / "raise.toml").write_text(SLOPE_TOML, encoding="utf-8")
+        run_scenario(tmp / "raise.toml", out_dir=tmp / "run", size=(320, 200))
+    return tmp / "run", tmp / "hill.twin", tmp / "raise.toml"
+
+
 @pytest.fixture
-def run_dir(tmp_path, slope_file):
+def run_dir(shared_run):
+    return shared_run[0]
+
+
+@pytest.fixture
+def own_run_dir(tmp_path, slope_file):
     out = tmp_path / "run"
-    run_scenario(slope_file, out_dir=out, size=(320, 200))
+    run_scenario(slope_file, out_dir=out, render=False)
     return out
 
 
@@ -51,8 +72,8 @@ def test_geotiffs_are_cogs_with_crs_units_and_description(run_dir):
         assert src.dtypes[0] == "uint8" and src.units == ("1",)
 
 
-def test_numbers_match_the_rasters_and_the_physics(run_dir, saved_hill):
-    twin = open_twin(saved_hill)
+def test_numbers_match_the_rasters_and_the_physics(run_dir, shared_run):
+    twin = open_twin(shared_run[1])
     with rasterio.open(run_dir / "baseline" / "slope.tif") as src:
         base = src.read(1)
     with rasterio.open(run_dir / "scenario" / "slope.tif") as src:
@@ -83,7 +104,8 @@ def test_numbers_match_the_rasters_and_the_physics(run_dir, saved_hill):
     np.testing.assert_allclose(bld["difference_mean_slope"], bld["scenario_mean_slope"] - bld["baseline_mean_slope"])
 
 
-def test_run_record(run_dir, saved_hill, slope_file):
+def test_run_record(run_dir, shared_run):
+    saved_hill, slope_file = shared_run[1], shared_run[2]
     rec = json.loads((run_dir / "run.json").read_text())
     assert rec["name"] == "Raised ground on the west side" and rec["kind"] == "slope"
     assert rec["scenario"]["text"] == SLOPE_TOML
@@ -181,7 +203,8 @@ def test_interrupted_run_leaves_no_half_output(slope_file, slope_kind, tmp_path,
     assert list(out.parent.iterdir()) == []
 
 
-def test_existing_output_needs_overwrite(slope_file, run_dir):
+def test_existing_output_needs_overwrite(slope_file, own_run_dir):
+    run_dir = own_run_dir
     before = (run_dir / "run.json").read_text()
     with pytest.raises(TwinExistsError, match="exists .use --overwrite to replace it."):
         run_scenario(slope_file, out_dir=run_dir)
@@ -202,7 +225,7 @@ def test_outputs_select_layers(tmp_path, saved_hill, slope_kind):
         run_scenario(p, out_dir=tmp_path / "sel2")
 
 
-def test_results_read_back_identically(run_dir, slope_file):
+def test_results_read_back_identically(run_dir):
     for part in ("baseline", "scenario"):
         res, rec = load_result(run_dir / part)
         assert rec["hash"] == json.loads((run_dir / part / "result.json").read_text())["hash"]

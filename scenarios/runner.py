@@ -565,16 +565,26 @@ def _write_run(run: RunResult, out: Path, clock: _Clock, *, overwrite: bool, ren
 
 def render_pictures(run: RunResult, pictures_dir: Path, *, lang: str = "en", size=(1600, 1000), view: str | None = None,
                     ) -> list[Path]:
-    """Draw a run's pictures into ``pictures_dir``: the kind's own, then a quick-look map per changed layer."""
+    """Draw a run's pictures into ``pictures_dir``: the kind's own, then a quick-look map per changed layer.
+
+    ``Kind.render`` is called with the scenario twin and result, ``baseline=`` (the baseline
+    KindResult), ``lang``, ``size``, ``title``; and, when its signature accepts them,
+    ``baseline_twin=`` (the twin without the interventions, for before/after pairs) and
+    ``view=`` (the camera asked for by ``twin render --view``).
+    """
     from scenarios.maps import difference_map
 
     pictures_dir.mkdir(parents=True, exist_ok=True)
     kind = run.scenario.kind_object
-    kwargs: dict[str, Any] = {"baseline": run.baseline, "lang": lang, "size": size, "title": run.scenario.name}
-    if view is not None:
-        import inspect
+    import inspect
 
-        if "view" not in inspect.signature(kind.render).parameters:
+    kwargs: dict[str, Any] = {"baseline": run.baseline, "lang": lang, "size": size, "title": run.scenario.name}
+    params = inspect.signature(kind.render).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    if "baseline_twin" in params or takes_any:
+        kwargs["baseline_twin"] = run.twin  # for before/after pairs that need the twin without the interventions
+    if view is not None:
+        if "view" not in params and not takes_any:
             raise TwinValueError(f"kind {kind.name!r} draws no views; run without --view")
         kwargs["view"] = view
     paths = [Path(p) for p in (kind.render(run.scenario_twin, run.result, pictures_dir, **kwargs) or [])]

@@ -12,7 +12,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-__all__ = ["interactive_3d", "show_run", "show_pictures", "show_scene"]
+__all__ = ["interactive_3d", "show_run", "show_pictures", "show_scene", "scene_plotter"]
 
 
 def interactive_3d() -> bool:
@@ -59,15 +59,7 @@ def show_scene(scene, *, view: str = "overview", size: tuple[int, int] = (1000, 
     if interactive is None:
         interactive = interactive_3d()
     if interactive:
-        import pyvista as pv
-
-        from twin.render.scene import to_polydata
-
-        plotter = pv.Plotter(notebook=True, window_size=list(size))
-        for part in scene.parts():
-            mesh = to_polydata(part)
-            plotter.add_mesh(mesh, scalars="rgb" if "rgb" in mesh.array_names else None, rgb="rgb" in mesh.array_names)
-        return plotter.show(jupyter_backend="trame")
+        return scene_plotter(scene, size=size, notebook=True).show(jupyter_backend="trame")
     from IPython.display import Image
 
     import io
@@ -79,3 +71,27 @@ def show_scene(scene, *, view: str = "overview", size: tuple[int, int] = (1000, 
     PILImage.fromarray(rgb).save(buf, format="PNG")
     _display(Image(data=buf.getvalue(), width=size[0]))
     return None
+
+
+def scene_plotter(scene, *, size: tuple[int, int] = (1000, 640), notebook: bool = False, off_screen: bool = False):
+    """A :class:`pyvista.Plotter` holding a scene's meshes (textures and colours kept), for interactive views."""
+    import pyvista as pv
+
+    from twin.render.scene import to_polydata
+
+    plotter = pv.Plotter(notebook=notebook, off_screen=off_screen, window_size=list(size))
+    for part in scene.parts():
+        mesh = to_polydata(part)
+        kw: dict = {"opacity": float(getattr(part, "opacity", 1.0) or 1.0)}
+        if getattr(part, "texture", None) is not None and part.tcoords is not None:
+            kw["texture"] = pv.Texture(part.texture)
+        elif "rgb" in mesh.array_names:
+            kw.update(scalars="rgb", rgb=True)
+        if part.kind == "points":
+            kw.update(point_size=float(getattr(part, "size", 8.0) or 8.0), render_points_as_spheres=True)
+        elif part.kind == "lines":
+            kw.update(line_width=float(getattr(part, "size", 3.0) or 3.0))
+        plotter.add_mesh(mesh, **kw)
+    plotter.set_background("#eef2f6")
+    plotter.camera_position = "iso"
+    return plotter

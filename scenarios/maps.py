@@ -60,6 +60,12 @@ def _draw(values, twin: Twin | None, path, *, grid=None, title: str, subtitle: s
     fig.text(0.04, 0.91, subtitle, fontsize=11, va="center", color="#333333")
     if note:
         fig.text(0.86, 0.1, note, fontsize=9, va="top", color="#555555")
+    from twin.io import now_iso
+
+    place = twin.name if twin is not None else ""
+    left = " · ".join(p for p in (place, f"{g.crs}", f"{g.cell_size:g} m cells") if p)
+    fig.text(0.04, 0.02, left, fontsize=9, color="#555555", va="center")
+    fig.text(0.96, 0.02, f"jumeau · {now_iso()[:10]}", fontsize=9, color="#555555", va="center", ha="right")
     ax.set_xticks([])
     ax.set_yticks([])
     # scale bar and north arrow

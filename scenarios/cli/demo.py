@@ -20,6 +20,8 @@ def add_arguments(parser) -> None:
     add_out(parser, required=False, help="output directory (default: ./jumeau-demo)")
     parser.add_argument("--seed", type=int, default=2023, help="seed of the generated town (default: 2023)")
     parser.add_argument("--cell-size", type=float, default=1.0, metavar="M", help="cell size in metres (default: 1)")
+    parser.add_argument("--town-size", type=float, default=1000.0, metavar="M",
+                        help="side of the square town in metres, 250 to 2000 (default: 1000; 300 is quick)")
     parser.add_argument("--scenarios", metavar="NAMES", help="comma-separated ready scenarios to run (default: all; "
                                                              "'none' to only build the town)")
     parser.add_argument("--no-render", action="store_true", help="skip the pictures")
@@ -43,8 +45,8 @@ def run(args) -> int:
     names = _selected(args.scenarios)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    status(f"building the demo town (seed {args.seed}, {args.cell_size:g} m cells)")
-    town = build_demo_town(seed=args.seed, cell_size=args.cell_size)
+    status(f"building the demo town (seed {args.seed}, {args.town_size:g} m, {args.cell_size:g} m cells)")
+    town = build_demo_town(seed=args.seed, cell_size=args.cell_size, size=args.town_size)
     save(town, twin_path, overwrite=True)
     build_s = time.perf_counter() - t0
     status(f"saved {twin_path}: {town.grid.nrows} x {town.grid.ncols} cells, {len(town.buildings)} buildings, "

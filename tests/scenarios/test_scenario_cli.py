@@ -154,3 +154,16 @@ def test_run_accepts_a_ready_scenario_name(tmp_path, saved_hill, slope_kind, mon
     code, _, err = _run(capsys, "run", "raise_wset", "--out", str(tmp_path / "r2"))
     assert code == 2 and _lines(err) == ["twin run: error: raise_wset: no such scenario file or ready scenario "
                                            "(did you mean the ready scenario 'raise_west'?)"]
+
+
+def test_demo_builds_saves_and_indexes(tmp_path, capsys):
+    out = tmp_path / "demo"
+    code, _, err = _run(capsys, "demo", "--out", str(out), "--town-size", "300", "--cell-size", "2", "--scenarios",
+                        "none", "--no-render")
+    assert code == 0, err
+    assert (out / "town.twin" / "twin.json").is_file() and (out / "index.html").is_file()
+    assert json.loads((out / "index.json").read_text())["scenarios"] == []
+    code, _, err = _run(capsys, "demo", "--out", str(out), "--scenarios", "none", "--no-render")
+    assert code == 2 and _lines(err) == [f"twin demo: error: {out}: holds a demo already (use --overwrite to replace it)"]
+    code, _, err = _run(capsys, "demo", "--out", str(tmp_path / "d2"), "--scenarios", "thunderstrom")
+    assert code == 2 and _lines(err)[0].startswith("twin demo: error: no ready scenario 'thunderstrom'")

@@ -1,4 +1,4 @@
-"""Every ready scenario runs end to end on a coarse demo town: files, units, baseline intact, pictures.
+"""Every ready scenario runs end to end on the small demo town: files, units, baseline intact, pictures.
 
 One parametrised contract over the library (the kinds' physics is tested by their own tests):
 the runner's promises must hold whatever the kind.
@@ -6,7 +6,6 @@ the runner's promises must hold whatever the kind.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 
@@ -20,7 +19,6 @@ from scenarios.runner import run_scenario
 from scenarios.scenario import kind_available, load_scenario
 
 SIZE = (480, 300)
-CELL = 4.0  # metres: a coarse town keeps every scenario to seconds
 
 
 def _kind_of(name: str) -> str:
@@ -29,12 +27,9 @@ def _kind_of(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def small_town():
-    if importlib.util.find_spec("importers.demo") is None:
-        pytest.skip("the demo town (importers.demo) has not landed yet")
-    from importers.demo import build_demo_town
-
-    return build_demo_town(cell_size=CELL)
+def small_town(demo_town_small):
+    """The 300 m demo town (every feature, seconds per scenario)."""
+    return demo_town_small
 
 
 def _snapshot(twin):

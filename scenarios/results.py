@@ -40,7 +40,7 @@ from twin.layers import layer_spec
 
 from scenarios.kinds.base import Indicator, KindResult
 
-__all__ = ["save_result", "load_result", "twin_hash", "to_json", "write_json", "RESULT_FILE"]
+__all__ = ["save_result", "load_result", "twin_hash", "twin_digest", "digest_changes", "to_json", "write_json", "RESULT_FILE"]
 
 RESULT_FILE = "result.json"
 RESULT_FORMAT = "jumeau-result"
@@ -83,23 +83,43 @@ def write_json(path, obj) -> Path:
 
 
 # -- hashing ------------------------------------------------------------------------------------------
-def twin_hash(twin: Twin) -> str:
+def twin_digest(twin: Twin) -> dict[str, str]:
+    """SHA-256 of each part of a twin that a simulation can read: ``grid``, ``layer:<name>``, ``table:<name>``."""
+    out = {}
+    g = twin.grid
+    out["grid"] = hashlib.sha256(repr((g.crs, g.cell_size, g.xmin, g.ymax, g.nrows, g.ncols)).encode()).hexdigest()
+    for name in sorted(twin.layers.data_vars):
+        h = hashlib.sha256()
+        da = twin.layers[name]
+        arr = np.ascontiguousarray(da.values)
+        h.update(f"layer:{name}:{arr.dtype.str}:{arr.shape}:{da.attrs.get('units', '')}".encode())
+        h.update(arr.tobytes())
+        out[f"layer:{name}"] = h.hexdigest()
+    for name in sorted(twin.tables):
+        h = hashlib.sha256()
+        _hash_table(h, name, twin.tables[name])
+        out[f"table:{name}"] = h.hexdigest()
+    return out
+
+
+def twin_hash(twin: Twin, digest: dict | None = None) -> str:
     """SHA-256 of everything in a twin that a simulation can read: grid, layers, tables.
 
     Two twins with the same hash hold byte-identical layers (values, dtypes, units) and
     tables (columns, dtypes, values, geometries). Provenance and names are left out.
     """
-    h = hashlib.sha256()
-    g = twin.grid
-    h.update(repr((g.crs, g.cell_size, g.xmin, g.ymax, g.nrows, g.ncols)).encode())
-    for name in sorted(twin.layers.data_vars):
-        da = twin.layers[name]
-        arr = np.ascontiguousarray(da.values)
-        h.update(f"layer:{name}:{arr.dtype.str}:{arr.shape}:{da.attrs.get('units', '')}".encode())
-        h.update(arr.tobytes())
-    for name in sorted(twin.tables):
-        _hash_table(h, name, twin.tables[name])
-    return h.hexdigest()
+    digest = twin_digest(twin) if digest is None else digest
+    return hashlib.sha256("\n".join(f"{k}={v}" for k, v in sorted(digest.items())).encode()).hexdigest()
+
+
+def digest_changes(before: dict, after: dict) -> str:
+    """What differs between two :func:`twin_digest` results, in words (``added layer:svf; changed table:trees``)."""
+    parts = []
+    for label, keys in (("added", sorted(set(after) - set(before))), ("removed", sorted(set(before) - set(after))),
+                        ("changed", sorted(k for k in set(before) & set(after) if before[k] != after[k]))):
+        if keys:
+            parts.append(f"{label} {', '.join(keys)}")
+    return "; ".join(parts) or "nothing"
 
 
 def _hash_table(h, name: str, table: pd.DataFrame) -> None:

@@ -51,7 +51,7 @@ from twin.io import atomic_dir, atomic_output, now_iso, write_raster
 from twin.progress import status
 
 from scenarios.kinds.base import KindResult
-from scenarios.results import load_result, save_result, to_json, twin_hash, write_json
+from scenarios.results import digest_changes, load_result, save_result, to_json, twin_digest, twin_hash, write_json
 from scenarios.scenario import Scenario, load_scenario
 
 __all__ = ["run_scenario", "RunResult", "IndicatorChange", "compare_indicators", "difference_layers",
@@ -371,7 +371,8 @@ def run_scenario(
     kind = scenario.kind_object
     with clock.step("twin"):
         base_twin, twin_info = _resolve_twin(scenario, twin, twin_path)
-        sha_before = twin_hash(base_twin)
+        digest_before = twin_digest(base_twin)
+        sha_before = twin_hash(base_twin, digest_before)
     twin_info["hash"] = sha_before
     key = baseline_key(sha_before, scenario)
     cache = None if cache_dir is False else Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -397,8 +398,10 @@ def run_scenario(
     with clock.step("scenario"):
         result = kind.simulate(scen_twin, scenario.config)
     with clock.step("checks"):
-        if twin_hash(base_twin) != sha_before:
-            raise TwinRuntimeError(f"kind {kind.name!r} modified the baseline twin (interventions must apply to a copy)")
+        digest_after = twin_digest(base_twin)
+        if digest_after != digest_before:
+            raise TwinRuntimeError(f"kind {kind.name!r} modified the baseline twin ({digest_changes(digest_before, digest_after)}); "
+                                   f"interventions and caches must go to a copy")
         _check_result(kind.name, "baseline", baseline, base_twin)
         _check_result(kind.name, "scenario", result, scen_twin)
         wanted = scenario.outputs.get("layers")

@@ -145,7 +145,8 @@ def test_a_kind_that_modifies_the_baseline_is_caught(hill_twin, slope_file, slop
         return twin
 
     monkeypatch.setattr(slope_kind, "apply_interventions", in_place)
-    with pytest.raises(TwinRuntimeError, match="kind 'slope' modified the baseline twin"):
+    with pytest.raises(TwinRuntimeError, match=r"kind 'slope' modified the baseline twin \(changed layer:terrain\); "
+                                               r"interventions and caches must go to a copy"):
         run_scenario(slope_file, twin=hill_twin, cache_dir=False)
 
 

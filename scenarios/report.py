@@ -64,10 +64,10 @@ _T = {
 
 _UNITS = {
     "en": {"1": "", "degree": "°", "deg": "°", "m2": "m²", "m3": "m³", "degC": "°C", "C": "°C", "K": "K", "%": "%", "kWh/yr": "kWh/yr",
-           "MWh/yr": "MWh/yr", "EUR/yr": "€/yr", "EUR": "€", "tCO2e/yr": "t CO₂e/yr", "kgCO2e/yr": "kg CO₂e/yr"},
+           "MWh/yr": "MWh/yr", "EUR/yr": "€/yr", "EUR": "€", "tCO2e/yr": "t CO₂e/yr", "kgCO2e/yr": "kg CO₂e/yr", "tCO2e": "t CO₂e", "kgCO2e": "kg CO₂e"},
     "fr": {"1": "", "degree": "°", "deg": "°", "m2": "m²", "m3": "m³", "degC": "°C", "C": "°C", "K": "K", "%": "%", "kWh/yr": "kWh/an",
            "MWh/yr": "MWh/an", "GWh/yr": "GWh/an", "EUR/yr": "€/an", "EUR": "€", "h": "h",
-           "tCO2e/yr": "t CO₂e/an", "kgCO2e/yr": "kg CO₂e/an"},
+           "tCO2e/yr": "t CO₂e/an", "kgCO2e/yr": "kg CO₂e/an", "tCO2e": "t CO₂e", "kgCO2e": "kg CO₂e"},
 }
 
 
@@ -76,6 +76,42 @@ def _unit(unit: str, lang: str) -> str:
     if lang == "fr" and u.endswith("/yr"):
         u = u[:-3] + "/an"
     return u
+
+
+#: Unit ladders: values at least as large as the threshold are shown in the bigger unit.
+_LADDERS = {
+    "Wh": [(1e3, "kWh"), (1e6, "MWh"), (1e9, "GWh")],
+    "kWh": [(1e4, "MWh"), (1e7, "GWh")],
+    "MWh": [(1e4, "GWh")],
+    "W": [(1e4, "kW"), (1e7, "MW")],
+    "kW": [(1e4, "MW")],
+    "kgCO2e": [(1e4, "tCO2e")],
+}
+_FACTORS = {("Wh", "kWh"): 1e3, ("Wh", "MWh"): 1e6, ("Wh", "GWh"): 1e9, ("kWh", "MWh"): 1e3, ("kWh", "GWh"): 1e6,
+            ("MWh", "GWh"): 1e3, ("W", "kW"): 1e3, ("W", "MW"): 1e6, ("kW", "MW"): 1e3, ("kgCO2e", "tCO2e"): 1e3}
+
+
+def _scaled(ind: dict) -> dict:
+    """The indicator in a unit that keeps its numbers short (7,195,299 kWh/yr -> 7.2 GWh/yr)."""
+    unit = ind.get("unit", "")
+    base, _, per = unit.partition("/")
+    ladder = _LADDERS.get(base)
+    if not ladder:
+        return ind
+    big = max(abs(v) for v in (ind.get("scenario"), ind.get("baseline"), 0.0) if v is not None)
+    target = None
+    for threshold, name in ladder:
+        if big >= threshold:
+            target = name
+    if target is None:
+        return ind
+    f = _FACTORS[(base, target)]
+    out = dict(ind)
+    for k in ("scenario", "baseline", "difference"):
+        if out.get(k) is not None:
+            out[k] = out[k] / f
+    out["unit"] = target + (f"/{per}" if per else "")
+    return out
 
 
 def format_number(value: float, lang: str = "en", *, count: bool = False) -> str:
@@ -107,6 +143,7 @@ def headline(ind: dict, lang: str = "en") -> tuple[str, str]:
     'Buildings flooded by more than 10 cm: 312 (today: 340, 28 fewer, −8 %)'
     """
     t = _T[lang]
+    ind = _scaled(ind)
     label = (ind.get("label") or {}).get(lang) or (ind.get("label") or {}).get("en") or ind["name"]
     unit = ind.get("unit", "")
     count = unit == "1"
@@ -259,9 +296,14 @@ def write_report(run_dir, *, lang: str = "en", max_pictures: int = 6) -> Path:
             if isinstance(m, dict):
                 label = m.get("name") or m.get("model") or ""
                 ref = m.get("reference") or m.get("references") or m.get("doi") or ""
-                if isinstance(ref, list):
-                    ref = "; ".join(map(str, ref))
-                parts.append(f"<li><b>{html.escape(str(label))}</b>{' — ' + html.escape(str(ref)) if ref else ''}</li>")
+                refs = ref if isinstance(ref, list) else [ref] if ref else []
+                head = f"<b>{html.escape(str(label))}</b>" if label else ""
+                if len(refs) <= 1:
+                    parts.append(f"<li>{head}{' — ' if head and refs else ''}{html.escape(str(refs[0])) if refs else ''}"
+                                 "</li>")
+                else:
+                    parts.append(f"<li>{head}<ul>" + "".join(f"<li>{html.escape(str(r))}</li>" for r in refs)
+                                 + "</ul></li>")
             else:
                 parts.append(f"<li>{html.escape(str(m))}</li>")
         parts.append("</ul>")

@@ -473,29 +473,64 @@ def _check_result(kind: str, part: str, result: KindResult, twin: Twin) -> None:
 
 
 def _models(meta: dict) -> list:
-    models = meta.get("models", [])
+    """The models that ran, with their references, from a kind's meta.
+
+    Accepts ``meta["models"]`` (a list of ``{"name", "reference(s)"}`` or a dict name -> reference),
+    or ``meta["model"]`` (a name, or a dict with ``model``/``name`` and ``references``) with
+    ``meta["references"]``.
+    """
+    models = meta.get("models")
     if isinstance(models, dict):
-        models = [{"name": k, **(v if isinstance(v, dict) else {"reference": v})} for k, v in models.items()]
-    return list(models)
+        return [{"name": k, **(v if isinstance(v, dict) else {"references": v})} for k, v in models.items()]
+    if isinstance(models, list):
+        return [m if isinstance(m, dict) else {"name": str(m)} for m in models]
+    model = meta.get("model")
+    refs = meta.get("references")
+    if isinstance(model, dict):
+        name = model.get("model") or model.get("name") or ""
+        refs = model.get("references") or model.get("reference") or refs
+        return [{"name": name, "references": refs or []}]
+    if model:
+        return [{"name": str(model), "references": refs or []}]
+    if refs:
+        return [{"name": "", "references": refs}]
+    return []
+
+
+_ASSUMPTION_KEYS = ("assumptions", "defaults", "defaults_applied", "warnings", "notes")
 
 
 def _assumptions(*metas) -> list:
-    """Defaults and assumptions the kinds say they applied (``meta['defaults']`` / ``meta['assumptions']``)."""
+    """Defaults, assumptions, warnings and notes the kinds recorded in their meta (searched 3 levels deep).
+
+    A kind records every default it applies (no silent physical default): under any of the keys
+    ``assumptions``, ``defaults``, ``defaults_applied``, ``warnings`` or ``notes``.
+    """
     out: list = []
+
+    def add(prefix: str, val) -> None:
+        if isinstance(val, dict):
+            items = [f"{prefix}{k} = {v}" for k, v in val.items()]
+        elif isinstance(val, (list, tuple)):
+            items = [prefix + (", ".join(f"{k}: {x}" for k, x in v.items()) if isinstance(v, dict) else str(v))
+                     for v in val]
+        elif val:
+            items = [f"{prefix}{val}"]
+        else:
+            items = []
+        for it in items:
+            if it not in out:
+                out.append(it)
+
+    def walk(d: dict, path: str, depth: int) -> None:
+        for k, v in d.items():
+            if k in _ASSUMPTION_KEYS:
+                add(f"{path}: " if path else "", v)
+            elif isinstance(v, dict) and depth < 3:
+                walk(v, f"{path}.{k}" if path else str(k), depth + 1)
+
     for meta in metas:
-        for key in ("assumptions", "defaults"):
-            val = meta.get(key)
-            if isinstance(val, dict):
-                items = [f"{k} = {v}" for k, v in val.items()]
-            elif isinstance(val, (list, tuple)):
-                items = [str(v) if not isinstance(v, dict) else ", ".join(f"{k}: {x}" for k, x in v.items()) for v in val]
-            elif val:
-                items = [str(val)]
-            else:
-                items = []
-            for it in items:
-                if it not in out:
-                    out.append(it)
+        walk(meta, "", 1)
     return out
 
 

@@ -77,3 +77,27 @@ def test_report_caps_headlines_at_ten(slope_file, tmp_path, slope_kind, monkeypa
     run_scenario(slope_file, out_dir=tmp_path / "r", render=False)
     html = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert len(re.findall(r'<li class="\w*">Number', html)) == 10
+
+
+def test_large_energies_in_bigger_units():
+    ind = _ind(label={"en": "Final energy"}, unit="kWh/yr", baseline=7_507_470.0, scenario=7_195_299.0,
+               difference=-312_171.0)
+    assert headline(ind)[0] == "Final energy: 7,195 MWh/yr (today: 7,507 MWh/yr, −312 MWh/yr, −4.16 %)"
+    small = _ind(label={"en": "Energy"}, unit="kWh/yr", baseline=1200.0, scenario=900.0, difference=-300.0)
+    assert headline(small)[0] == "Energy: 900 kWh/yr (today: 1,200 kWh/yr, −300 kWh/yr, −25 %)"
+
+
+def test_models_and_assumptions_from_the_kinds_meta_conventions():
+    from scenarios.runner import _assumptions, _models
+
+    assert _models({"models": [{"name": "A", "reference": "doi:1"}]}) == [{"name": "A", "reference": "doi:1"}]
+    assert _models({"models": {"A": "doi:1"}}) == [{"name": "A", "references": "doi:1"}]
+    assert _models({"model": "LightingModel", "references": ["EN 13201-3"]}) == [
+        {"name": "LightingModel", "references": ["EN 13201-3"]}]
+    assert _models({"model": {"model": "5R1C", "references": ["ISO 13790"]}, "references": ["x"]}) == [
+        {"name": "5R1C", "references": ["ISO 13790"]}]
+    assert _models({}) == []
+    meta = {"defaults_applied": {"mounting_height": "8 m"}, "warnings": ["wind clamped"],
+            "report": {"archetypes": {"defaults": {"use": "housing"}}}, "notes": "q0 = 0.07"}
+    assert _assumptions(meta, {"warnings": ["wind clamped"]}) == [
+        "mounting_height = 8 m", "wind clamped", "report.archetypes: use = housing", "q0 = 0.07"]

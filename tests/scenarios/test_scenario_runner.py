@@ -244,3 +244,15 @@ def test_run_without_output_folder(slope_file):
     assert list(table.index) == ["mean_slope", "steep_area", "buildings_on_steep"]
     assert run.indicator("steep_area").change == "worse"
     assert "difference" in run._repr_html_() and "slope" in run.differences
+
+
+def test_a_kind_that_caches_layers_on_the_baseline_is_caught(hill_twin, slope_file, slope_kind, monkeypatch):
+    original = slope_kind.simulate
+
+    def caching(twin, config):
+        twin.set_layer("svf", np.ones(twin.grid.shape, np.float32), units="1")  # a cache left on the caller's twin
+        return original(twin, config)
+
+    monkeypatch.setattr(slope_kind, "simulate", caching)
+    with pytest.raises(TwinRuntimeError, match=r"modified the baseline twin \(added layer:svf\)"):
+        run_scenario(slope_file, twin=hill_twin, cache_dir=False)

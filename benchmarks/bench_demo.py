@@ -71,13 +71,21 @@ def collect(out: Path) -> dict:
             continue
         rec = json.loads((out / e["name"] / "run.json").read_text())
         t = rec["timings"]
-        per_scenario[e["name"]] = {"status": "ok", "kind": rec["kind"], "total_s": round(sum(t.values()), 3),
-                                   "steps_s": t, "baseline_reused": rec["baseline"]["reused"],
-                                   "cells": int(np.prod(rec["twin"]["summary"]["shape"]))}
+        per_scenario[e["name"]] = {
+            "status": "ok",
+            "kind": rec["kind"],
+            "total_s": round(sum(t.values()), 3),
+            "steps_s": t,
+            "baseline_reused": rec["baseline"]["reused"],
+            "cells": int(np.prod(rec["twin"]["summary"]["shape"])),
+        }
         for k, v in t.items():
             per_step[k] = round(per_step.get(k, 0.0) + v, 3)
-    return {"build_town_s": index.get("timings", {}).get("build_town"), "per_scenario": per_scenario,
-            "per_step_s": dict(sorted(per_step.items(), key=lambda kv: -kv[1]))}
+    return {
+        "build_town_s": index.get("timings", {}).get("build_town"),
+        "per_scenario": per_scenario,
+        "per_step_s": dict(sorted(per_step.items(), key=lambda kv: -kv[1])),
+    }
 
 
 def main() -> int:
@@ -92,9 +100,17 @@ def main() -> int:
     from scenarios.runner import versions
 
     bw = memory_bandwidth()
-    results: dict = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                                 "memory_bandwidth_GBps": round(bw / 1e9, 2)},
-                     "versions": versions(), "cell_size": args.cell_size, "render": not args.no_render, "runs": {}}
+    results: dict = {
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "memory_bandwidth_GBps": round(bw / 1e9, 2),
+        },
+        "versions": versions(),
+        "cell_size": args.cell_size,
+        "render": not args.no_render,
+        "runs": {},
+    }
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
         tmp = Path(tmp)
         os.environ["JUMEAU_CACHE_DIR"] = str(tmp / "cache")

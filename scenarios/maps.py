@@ -20,8 +20,13 @@ __all__ = ["layer_map", "difference_map"]
 
 _TEXT = {
     "en": {"change": "Change", "north": "N", "no_change": "no change", "today": "today", "with": "with the scenario"},
-    "fr": {"change": "Variation", "north": "N", "no_change": "aucune variation", "today": "aujourd'hui",
-           "with": "avec le scénario"},
+    "fr": {
+        "change": "Variation",
+        "north": "N",
+        "no_change": "aucune variation",
+        "today": "aujourd'hui",
+        "with": "avec le scénario",
+    },
 }
 
 
@@ -35,8 +40,22 @@ def _nice_length(span: float) -> float:
     return float(10 * exp)
 
 
-def _draw(values, twin: Twin | None, path, *, grid=None, title: str, subtitle: str, units: str, cmap: str, vmin: float, vmax: float,
-          size: tuple[int, int], lang: str, note: str = "") -> Path:
+def _draw(
+    values,
+    twin: Twin | None,
+    path,
+    *,
+    grid=None,
+    title: str,
+    subtitle: str,
+    units: str,
+    cmap: str,
+    vmin: float,
+    vmax: float,
+    size: tuple[int, int],
+    lang: str,
+    note: str = "",
+) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -52,8 +71,9 @@ def _draw(values, twin: Twin | None, path, *, grid=None, title: str, subtitle: s
         bld = np.where(twin.array("building_id") > 0, 1.0, np.nan)
         ax.imshow(bld, extent=extent, cmap="Greys", vmin=0, vmax=2.2, interpolation="nearest")
     arr = np.asarray(values, dtype=np.float64)
-    im = ax.imshow(np.ma.masked_invalid(arr), extent=extent, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest",
-                   alpha=0.9)
+    im = ax.imshow(
+        np.ma.masked_invalid(arr), extent=extent, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest", alpha=0.9
+    )
     cb = fig.colorbar(im, cax=cax)
     cb.set_label(f"[{units}]" if units and units != "1" else "")
     fig.text(0.04, 0.95, title, fontsize=16, weight="bold", va="center")
@@ -74,9 +94,17 @@ def _draw(values, twin: Twin | None, path, *, grid=None, title: str, subtitle: s
     x0, y0 = 0.04 * span, 0.05 * extent[3]
     ax.plot([x0, x0 + L], [y0, y0], color="black", lw=3, solid_capstyle="butt")
     ax.text(x0 + L / 2, y0 + 0.02 * extent[3], f"{L:g} m", ha="center", va="bottom", fontsize=9)
-    ax.annotate(_TEXT[lang]["north"], xy=(0.95, 0.95), xytext=(0.95, 0.85), xycoords="axes fraction",
-                ha="center", va="center", fontsize=12, weight="bold",
-                arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5})
+    ax.annotate(
+        _TEXT[lang]["north"],
+        xy=(0.95, 0.95),
+        xytext=(0.95, 0.85),
+        xycoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize=12,
+        weight="bold",
+        arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5},
+    )
     path = Path(path)
     with atomic_output(path) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi)
@@ -91,8 +119,17 @@ def _grid(da, twin, grid):
     return da.twin.grid
 
 
-def layer_map(da, twin: Twin | None, path, *, title: str = "", lang: str = "en", size: tuple[int, int] = (1200, 900),
-              cmap: str = "viridis", grid=None) -> Path:
+def layer_map(
+    da,
+    twin: Twin | None,
+    path,
+    *,
+    title: str = "",
+    lang: str = "en",
+    size: tuple[int, int] = (1200, 900),
+    cmap: str = "viridis",
+    grid=None,
+) -> Path:
     """A plan map of one result layer (a twin DataArray with ``units`` and ``long_name``).
 
     ``twin`` (optional) draws the buildings in grey beneath.
@@ -102,12 +139,33 @@ def layer_map(da, twin: Twin | None, path, *, title: str = "", lang: str = "en",
     vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     if vmax <= vmin:
         vmax = vmin + 1.0
-    return _draw(values, twin, path, grid=_grid(da, twin, grid), title=title, subtitle=da.attrs.get("long_name", da.name or ""),
-                 units=da.attrs.get("units", ""), cmap=cmap, vmin=vmin, vmax=vmax, size=size, lang=lang)
+    return _draw(
+        values,
+        twin,
+        path,
+        grid=_grid(da, twin, grid),
+        title=title,
+        subtitle=da.attrs.get("long_name", da.name or ""),
+        units=da.attrs.get("units", ""),
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+        size=size,
+        lang=lang,
+    )
 
 
-def difference_map(da, twin: Twin | None, path, *, title: str = "", lang: str = "en", size: tuple[int, int] = (1200, 900),
-                   subtitle: str | None = None, grid=None) -> Path:
+def difference_map(
+    da,
+    twin: Twin | None,
+    path,
+    *,
+    title: str = "",
+    lang: str = "en",
+    size: tuple[int, int] = (1200, 900),
+    subtitle: str | None = None,
+    grid=None,
+) -> Path:
     """A plan map of a difference layer, on a diverging scale centred on zero (cells without change left clear)."""
     values = np.asarray(da.values, dtype=np.float64)
     finite = np.abs(values[np.isfinite(values)])
@@ -117,5 +175,18 @@ def difference_map(da, twin: Twin | None, path, *, title: str = "", lang: str = 
     shown = np.where(values == 0, np.nan, values)
     long_name = da.attrs.get("long_name", da.name or "")
     sub = subtitle or (long_name if long_name.startswith("change") else f"{_TEXT[lang]['change']}: {long_name}")
-    return _draw(shown, twin, path, grid=_grid(da, twin, grid), title=title, subtitle=sub, units=da.attrs.get("units", ""), cmap="RdBu_r",
-                 vmin=-lim, vmax=lim, size=size, lang=lang, note=note)
+    return _draw(
+        shown,
+        twin,
+        path,
+        grid=_grid(da, twin, grid),
+        title=title,
+        subtitle=sub,
+        units=da.attrs.get("units", ""),
+        cmap="RdBu_r",
+        vmin=-lim,
+        vmax=lim,
+        size=size,
+        lang=lang,
+        note=note,
+    )

@@ -60,10 +60,9 @@ def show_scene(scene, *, view: str = "overview", size: tuple[int, int] = (1000, 
         interactive = interactive_3d()
     if interactive:
         return scene_plotter(scene, size=size, notebook=True).show(jupyter_backend="trame")
-    from IPython.display import Image
-
     import io
 
+    from IPython.display import Image
     from PIL import Image as PILImage
 
     rgb = scene.render(view=view, size=size, title=title)

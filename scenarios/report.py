@@ -34,40 +34,109 @@ MAX_HEADLINES = 10
 
 _T = {
     "en": {
-        "today": "today", "fewer": "fewer", "more": "more", "less": "less", "unchanged": "unchanged",
-        "headlines": "Key figures", "pictures": "Pictures", "changes": "What the scenario changes",
+        "today": "today",
+        "fewer": "fewer",
+        "more": "more",
+        "less": "less",
+        "unchanged": "unchanged",
+        "headlines": "Key figures",
+        "pictures": "Pictures",
+        "changes": "What the scenario changes",
         "no_change": "Nothing is changed in the town: the scenario only changes the conditions (forcing).",
-        "assumptions": "Assumptions", "forcing": "Conditions simulated", "parameters": "Model parameters",
-        "defaults": "Defaults and assumptions applied by the models", "models": "Models and references",
-        "sources": "Data sources", "files": "Result files", "made": "Made with jumeau {version} on {date}.",
-        "twin": "Territory", "kind": {"flood": "Flooding", "heat": "Heat", "lighting": "Public lighting",
-                                      "energy": "Building energy"},
-        "none": "none", "better": "better", "worse": "worse", "intervention": "Intervention",
-        "folder": "Results folder", "no_numbers": "This run produced no headline figures.",
+        "assumptions": "Assumptions",
+        "forcing": "Conditions simulated",
+        "parameters": "Model parameters",
+        "defaults": "Defaults and assumptions applied by the models",
+        "models": "Models and references",
+        "sources": "Data sources",
+        "files": "Result files",
+        "made": "Made with jumeau {version} on {date}.",
+        "twin": "Territory",
+        "kind": {"flood": "Flooding", "heat": "Heat", "lighting": "Public lighting", "energy": "Building energy"},
+        "none": "none",
+        "better": "better",
+        "worse": "worse",
+        "intervention": "Intervention",
+        "folder": "Results folder",
+        "no_numbers": "This run produced no headline figures.",
         "legend": "Green: better than today; red: worse; grey: unchanged or neutral.",
     },
     "fr": {
-        "today": "aujourd'hui", "fewer": "de moins", "more": "de plus", "less": "de moins", "unchanged": "inchangé",
-        "headlines": "Chiffres clés", "pictures": "Images", "changes": "Ce que change le scénario",
+        "today": "aujourd'hui",
+        "fewer": "de moins",
+        "more": "de plus",
+        "less": "de moins",
+        "unchanged": "inchangé",
+        "headlines": "Chiffres clés",
+        "pictures": "Images",
+        "changes": "Ce que change le scénario",
         "no_change": "Rien n'est modifié dans la ville : le scénario ne change que les conditions (forçage).",
-        "assumptions": "Hypothèses", "forcing": "Conditions simulées", "parameters": "Paramètres des modèles",
-        "defaults": "Valeurs par défaut et hypothèses appliquées par les modèles", "models": "Modèles et références",
-        "sources": "Sources des données", "files": "Fichiers de résultats",
+        "assumptions": "Hypothèses",
+        "forcing": "Conditions simulées",
+        "parameters": "Paramètres des modèles",
+        "defaults": "Valeurs par défaut et hypothèses appliquées par les modèles",
+        "models": "Modèles et références",
+        "sources": "Sources des données",
+        "files": "Fichiers de résultats",
         "made": "Réalisé avec jumeau {version} le {date}.",
-        "twin": "Territoire", "kind": {"flood": "Inondation", "heat": "Chaleur", "lighting": "Éclairage public",
-                                       "energy": "Énergie des bâtiments"},
-        "none": "aucun", "better": "mieux", "worse": "moins bien", "intervention": "Intervention",
-        "folder": "Dossier des résultats", "no_numbers": "Ce calcul ne donne pas de chiffres clés.",
+        "twin": "Territoire",
+        "kind": {
+            "flood": "Inondation",
+            "heat": "Chaleur",
+            "lighting": "Éclairage public",
+            "energy": "Énergie des bâtiments",
+        },
+        "none": "aucun",
+        "better": "mieux",
+        "worse": "moins bien",
+        "intervention": "Intervention",
+        "folder": "Dossier des résultats",
+        "no_numbers": "Ce calcul ne donne pas de chiffres clés.",
         "legend": "Vert : mieux qu'aujourd'hui ; rouge : moins bien ; gris : inchangé ou neutre.",
     },
 }
 
 _UNITS = {
-    "en": {"1": "", "degree": "°", "deg": "°", "m2": "m²", "m3": "m³", "degC": "°C", "C": "°C", "K": "K", "%": "%", "kWh/yr": "kWh/yr",
-           "MWh/yr": "MWh/yr", "EUR/yr": "€/yr", "EUR": "€", "tCO2e/yr": "t CO₂e/yr", "kgCO2e/yr": "kg CO₂e/yr", "tCO2e": "t CO₂e", "kgCO2e": "kg CO₂e"},
-    "fr": {"1": "", "degree": "°", "deg": "°", "m2": "m²", "m3": "m³", "degC": "°C", "C": "°C", "K": "K", "%": "%", "kWh/yr": "kWh/an",
-           "MWh/yr": "MWh/an", "GWh/yr": "GWh/an", "EUR/yr": "€/an", "EUR": "€", "h": "h",
-           "tCO2e/yr": "t CO₂e/an", "kgCO2e/yr": "kg CO₂e/an", "tCO2e": "t CO₂e", "kgCO2e": "kg CO₂e"},
+    "en": {
+        "1": "",
+        "degree": "°",
+        "deg": "°",
+        "m2": "m²",
+        "m3": "m³",
+        "degC": "°C",
+        "C": "°C",
+        "K": "K",
+        "%": "%",
+        "kWh/yr": "kWh/yr",
+        "MWh/yr": "MWh/yr",
+        "EUR/yr": "€/yr",
+        "EUR": "€",
+        "tCO2e/yr": "t CO₂e/yr",
+        "kgCO2e/yr": "kg CO₂e/yr",
+        "tCO2e": "t CO₂e",
+        "kgCO2e": "kg CO₂e",
+    },
+    "fr": {
+        "1": "",
+        "degree": "°",
+        "deg": "°",
+        "m2": "m²",
+        "m3": "m³",
+        "degC": "°C",
+        "C": "°C",
+        "K": "K",
+        "%": "%",
+        "kWh/yr": "kWh/an",
+        "MWh/yr": "MWh/an",
+        "GWh/yr": "GWh/an",
+        "EUR/yr": "€/an",
+        "EUR": "€",
+        "h": "h",
+        "tCO2e/yr": "t CO₂e/an",
+        "kgCO2e/yr": "kg CO₂e/an",
+        "tCO2e": "t CO₂e",
+        "kgCO2e": "kg CO₂e",
+    },
 }
 
 
@@ -87,8 +156,18 @@ _LADDERS = {
     "kW": [(1e4, "MW")],
     "kgCO2e": [(1e4, "tCO2e")],
 }
-_FACTORS = {("Wh", "kWh"): 1e3, ("Wh", "MWh"): 1e6, ("Wh", "GWh"): 1e9, ("kWh", "MWh"): 1e3, ("kWh", "GWh"): 1e6,
-            ("MWh", "GWh"): 1e3, ("W", "kW"): 1e3, ("W", "MW"): 1e6, ("kW", "MW"): 1e3, ("kgCO2e", "tCO2e"): 1e3}
+_FACTORS = {
+    ("Wh", "kWh"): 1e3,
+    ("Wh", "MWh"): 1e6,
+    ("Wh", "GWh"): 1e9,
+    ("kWh", "MWh"): 1e3,
+    ("kWh", "GWh"): 1e6,
+    ("MWh", "GWh"): 1e3,
+    ("W", "kW"): 1e3,
+    ("W", "MW"): 1e6,
+    ("kW", "MW"): 1e3,
+    ("kgCO2e", "tCO2e"): 1e3,
+}
 
 
 def _scaled(ind: dict) -> dict:
@@ -182,7 +261,9 @@ def headline(ind: dict, lang: str = "en") -> tuple[str, str]:
 
 
 def _img(path: Path) -> str:
-    mime = {".png": "image/png", ".gif": "image/gif", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}.get(path.suffix.lower())
+    mime = {".png": "image/png", ".gif": "image/gif", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}.get(
+        path.suffix.lower()
+    )
     if mime is None:
         return ""
     data = base64.b64encode(path.read_bytes()).decode("ascii")
@@ -237,23 +318,27 @@ def write_report(run_dir, *, lang: str = "en", max_pictures: int = 6) -> Path:
     kind = record.get("kind", "")
     date = (record.get("finished") or record.get("started") or "")[:10]
     twin = record.get("twin", {})
-    parts = [f"<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{name}</title>"
-             f"<style>{_CSS}</style></head><body>"]
+    parts = [
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{name}</title>'
+        f"<style>{_CSS}</style></head><body>"
+    ]
     parts.append(f"<h1>{name}</h1>")
-    parts.append(f"<p class=\"sub\">{html.escape(t['kind'].get(kind, kind))} · {html.escape(t['twin'])}: "
-                 f"{html.escape(str(twin.get('name', '')))} · {html.escape(date)}</p>")
+    parts.append(
+        f'<p class="sub">{html.escape(t["kind"].get(kind, kind))} · {html.escape(t["twin"])}: '
+        f"{html.escape(str(twin.get('name', '')))} · {html.escape(date)}</p>"
+    )
     if record.get("description"):
         parts.append(f"<p>{html.escape(record['description'])}</p>")
 
     # headline numbers
     parts.append(f"<h2>{t['headlines']}</h2>")
     if inds:
-        parts.append("<ul class=\"head\">")
+        parts.append('<ul class="head">')
         for ind in inds[:MAX_HEADLINES]:
             text, change = headline(ind, lang)
-            parts.append(f"<li class=\"{html.escape(change)}\">{html.escape(text)}</li>")
+            parts.append(f'<li class="{html.escape(change)}">{html.escape(text)}</li>')
         parts.append("</ul>")
-        parts.append(f"<p class=\"small\">{t['legend']}</p>")
+        parts.append(f'<p class="small">{t["legend"]}</p>')
     else:
         parts.append(f"<p>{t['no_numbers']}</p>")
 
@@ -261,7 +346,7 @@ def write_report(run_dir, *, lang: str = "en", max_pictures: int = 6) -> Path:
     pics = [run_dir / p for p in record.get("pictures", [])]
     pics = [p for p in pics if p.suffix.lower() in (".png", ".gif", ".jpg", ".jpeg") and p.is_file()][:max_pictures]
     if pics:
-        parts.append(f"<h2>{t['pictures']}</h2><div class=\"pics\">")
+        parts.append(f'<h2>{t["pictures"]}</h2><div class="pics">')
         for p in pics:
             parts.append(f"<figure>{_img(p)}<figcaption>{html.escape(p.name)}</figcaption></figure>")
         parts.append("</div>")
@@ -273,7 +358,9 @@ def write_report(run_dir, *, lang: str = "en", max_pictures: int = 6) -> Path:
         parts.append("<ul>")
         for n, item in enumerate(interventions, 1):
             rest = {k: v for k, v in item.items() if k != "type"}
-            parts.append(f"<li>{t['intervention']} {n}: <b>{html.escape(str(item.get('type', '')))}</b>{_kv(rest)}</li>")
+            parts.append(
+                f"<li>{t['intervention']} {n}: <b>{html.escape(str(item.get('type', '')))}</b>{_kv(rest)}</li>"
+            )
         parts.append("</ul>")
     else:
         parts.append(f"<p>{t['no_change']}</p>")
@@ -285,8 +372,11 @@ def write_report(run_dir, *, lang: str = "en", max_pictures: int = 6) -> Path:
     if record.get("parameters"):
         parts.append(f"<p><b>{t['parameters']}</b></p>{_kv(record['parameters'])}")
     if record.get("assumptions"):
-        parts.append(f"<p><b>{t['defaults']}</b></p><ul>"
-                     + "".join(f"<li>{html.escape(str(a))}</li>" for a in record["assumptions"]) + "</ul>")
+        parts.append(
+            f"<p><b>{t['defaults']}</b></p><ul>"
+            + "".join(f"<li>{html.escape(str(a))}</li>" for a in record["assumptions"])
+            + "</ul>"
+        )
 
     # models
     models = record.get("models") or []
@@ -299,11 +389,13 @@ def write_report(run_dir, *, lang: str = "en", max_pictures: int = 6) -> Path:
                 refs = ref if isinstance(ref, list) else [ref] if ref else []
                 head = f"<b>{html.escape(str(label))}</b>" if label else ""
                 if len(refs) <= 1:
-                    parts.append(f"<li>{head}{' — ' if head and refs else ''}{html.escape(str(refs[0])) if refs else ''}"
-                                 "</li>")
+                    parts.append(
+                        f"<li>{head}{' — ' if head and refs else ''}{html.escape(str(refs[0])) if refs else ''}</li>"
+                    )
                 else:
-                    parts.append(f"<li>{head}<ul>" + "".join(f"<li>{html.escape(str(r))}</li>" for r in refs)
-                                 + "</ul></li>")
+                    parts.append(
+                        f"<li>{head}<ul>" + "".join(f"<li>{html.escape(str(r))}</li>" for r in refs) + "</ul></li>"
+                    )
             else:
                 parts.append(f"<li>{html.escape(str(m))}</li>")
         parts.append("</ul>")
@@ -319,8 +411,7 @@ def write_report(run_dir, *, lang: str = "en", max_pictures: int = 6) -> Path:
             src = p.get("source") or p.get("sources") or p.get("file") or p.get("files") or ""
             if isinstance(src, list):
                 src = ", ".join(map(str, src[:5])) + (" …" if len(src) > 5 else "")
-            parts.append(f"<li>{html.escape(str(p.get('step', '')))}"
-                         f"{': ' + html.escape(str(src)) if src else ''}</li>")
+            parts.append(f"<li>{html.escape(str(p.get('step', '')))}{': ' + html.escape(str(src)) if src else ''}</li>")
         parts.append("</ul>")
     else:
         parts.append(f"<p>{t['none']}</p>")
@@ -328,11 +419,13 @@ def write_report(run_dir, *, lang: str = "en", max_pictures: int = 6) -> Path:
     # files and footer
     files = ["indicators.csv", "indicators.json", "buildings.gpkg", "run.json"]
     files = [f for f in files if (run_dir / f).exists()]
-    parts.append(f"<h2>{t['files']}</h2><p class=\"small\">"
-                 + " · ".join(f"<a href=\"{f}\">{f}</a>" for f in files)
-                 + " · baseline/*.tif · scenario/*.tif · difference/*.tif</p>")
+    parts.append(
+        f'<h2>{t["files"]}</h2><p class="small">'
+        + " · ".join(f'<a href="{f}">{f}</a>' for f in files)
+        + " · baseline/*.tif · scenario/*.tif · difference/*.tif</p>"
+    )
     version = (record.get("versions") or {}).get("jumeau", "")
-    parts.append(f"<p class=\"small\">{html.escape(t['made'].format(version=version, date=date))}</p>")
+    parts.append(f'<p class="small">{html.escape(t["made"].format(version=version, date=date))}</p>')
     parts.append("</body></html>\n")
     out = run_dir / "report.html"
     with atomic_output(out) as tmp:
@@ -341,19 +434,36 @@ def write_report(run_dir, *, lang: str = "en", max_pictures: int = 6) -> Path:
 
 
 _INDEX_T = {
-    "en": {"title": "jumeau demo: the ready scenarios", "town": "The demo town", "report": "report",
-           "skipped": "skipped", "failed": "failed", "scenario": "Scenario", "kind": "Kind", "key": "Key figure",
-           "made": "Made with jumeau {version} on {date}.",
-           "size": "{rows} × {cols} cells of {cs:g} m, {b} buildings, {l} luminaires, {t} trees"},
-    "fr": {"title": "Démonstration jumeau : les scénarios prêts", "town": "La ville de démonstration",
-           "report": "rapport", "skipped": "non disponible", "failed": "échec", "scenario": "Scénario",
-           "kind": "Domaine", "key": "Chiffre clé", "made": "Réalisé avec jumeau {version} le {date}.",
-           "size": "{rows} × {cols} cellules de {cs:g} m, {b} bâtiments, {l} luminaires, {t} arbres"},
+    "en": {
+        "title": "jumeau demo: the ready scenarios",
+        "town": "The demo town",
+        "report": "report",
+        "skipped": "skipped",
+        "failed": "failed",
+        "scenario": "Scenario",
+        "kind": "Kind",
+        "key": "Key figure",
+        "made": "Made with jumeau {version} on {date}.",
+        "size": "{rows} × {cols} cells of {cs:g} m, {b} buildings, {l} luminaires, {t} trees",
+    },
+    "fr": {
+        "title": "Démonstration jumeau : les scénarios prêts",
+        "town": "La ville de démonstration",
+        "report": "rapport",
+        "skipped": "non disponible",
+        "failed": "échec",
+        "scenario": "Scénario",
+        "kind": "Domaine",
+        "key": "Chiffre clé",
+        "made": "Réalisé avec jumeau {version} le {date}.",
+        "size": "{rows} × {cols} cellules de {cs:g} m, {b} bâtiments, {l} luminaires, {t} arbres",
+    },
 }
 
 
-def write_index(out_dir, entries: list[dict], *, lang: str = "en", overview=None, town=None,
-                timings: dict | None = None) -> Path:
+def write_index(
+    out_dir, entries: list[dict], *, lang: str = "en", overview=None, town=None, timings: dict | None = None
+) -> Path:
     """Write ``out_dir/index.html``: the demo town and one line per scenario linking its report.
 
     ``entries`` are dicts with ``name``, ``title``, ``kind``, ``status`` (ok, skipped,
@@ -366,20 +476,33 @@ def write_index(out_dir, entries: list[dict], *, lang: str = "en", overview=None
 
     out_dir = Path(out_dir)
     t, tk = _INDEX_T[lang], _T[lang]
-    parts = [f"<!DOCTYPE html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>{t['title']}</title>"
-             f"<style>{_CSS}table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;"
-             f"padding:.4em;text-align:left;vertical-align:top}}</style></head><body><h1>{t['title']}</h1>"]
+    parts = [
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{t["title"]}</title>'
+        f"<style>{_CSS}table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;"
+        f"padding:.4em;text-align:left;vertical-align:top}}</style></head><body><h1>{t['title']}</h1>"
+    ]
     if town is not None:
         g = town.grid
-        parts.append(f"<p class=\"sub\">{html.escape(t['town'])}: " + html.escape(t["size"].format(
-            rows=g.nrows, cols=g.ncols, cs=g.cell_size, b=len(town.buildings), l=len(town.luminaires),
-            t=len(town.trees))) + "</p>")
+        parts.append(
+            f'<p class="sub">{html.escape(t["town"])}: '
+            + html.escape(
+                t["size"].format(
+                    rows=g.nrows,
+                    cols=g.ncols,
+                    cs=g.cell_size,
+                    b=len(town.buildings),
+                    l=len(town.luminaires),
+                    t=len(town.trees),
+                )
+            )
+            + "</p>"
+        )
     if overview is not None and Path(overview).is_file():
-        parts.append(f"<p><img style=\"width:100%\" src=\"{html.escape(Path(overview).name)}\" alt=\"overview\"></p>")
+        parts.append(f'<p><img style="width:100%" src="{html.escape(Path(overview).name)}" alt="overview"></p>')
     parts.append(f"<table><tr><th>{t['scenario']}</th><th>{t['kind']}</th><th>{t['key']}</th></tr>")
     for e in entries:
         title = html.escape(e.get("title") or e["name"])
-        link = f"<a href=\"{html.escape(e['report'])}\">{title}</a>" if e.get("report") else title
+        link = f'<a href="{html.escape(e["report"])}">{title}</a>' if e.get("report") else title
         kind = html.escape(tk["kind"].get(e.get("kind", ""), e.get("kind", "")))
         if e.get("status") == "ok":
             key = "<br>".join(html.escape(headline(i, lang)[0]) for i in e.get("indicators", [])[:2])
@@ -387,8 +510,10 @@ def write_index(out_dir, entries: list[dict], *, lang: str = "en", overview=None
             key = f"<i>{t[e.get('status', 'failed')]}</i>: {html.escape(e.get('message', ''))}"
         parts.append(f"<tr><td>{link}</td><td>{kind}</td><td>{key}</td></tr>")
     parts.append("</table>")
-    parts.append(f"<p class=\"small\">{html.escape(t['made'].format(version=versions()['jumeau'], date=now_iso()[:10]))}"
-                 "</p></body></html>\n")
+    parts.append(
+        f'<p class="small">{html.escape(t["made"].format(version=versions()["jumeau"], date=now_iso()[:10]))}'
+        "</p></body></html>\n"
+    )
     path = out_dir / "index.html"
     with atomic_output(path) as tmp:
         Path(tmp).write_text("\n".join(parts), encoding="utf-8")

@@ -32,15 +32,28 @@ import rasterio
 from affine import Affine
 from rasterio.errors import RasterioError
 
+from scenarios.kinds.base import Indicator, KindResult
 from twin.core import Twin, layer_dataarray
-from twin.errors import TwinFileNotFoundError, TwinFormatError, TwinIOError, TwinRuntimeError
+from twin.errors import (
+    TwinFileNotFoundError,
+    TwinFormatError,
+    TwinIOError,
+    TwinRuntimeError,
+)
 from twin.grid import Grid
 from twin.io import atomic_output, read_raster, write_raster
 from twin.layers import layer_spec
 
-from scenarios.kinds.base import Indicator, KindResult
-
-__all__ = ["save_result", "load_result", "twin_hash", "twin_digest", "digest_changes", "to_json", "write_json", "RESULT_FILE"]
+__all__ = [
+    "save_result",
+    "load_result",
+    "twin_hash",
+    "twin_digest",
+    "digest_changes",
+    "to_json",
+    "write_json",
+    "RESULT_FILE",
+]
 
 RESULT_FILE = "result.json"
 RESULT_FORMAT = "jumeau-result"
@@ -115,8 +128,11 @@ def twin_hash(twin: Twin, digest: dict | None = None) -> str:
 def digest_changes(before: dict, after: dict) -> str:
     """What differs between two :func:`twin_digest` results, in words (``added layer:svf; changed table:trees``)."""
     parts = []
-    for label, keys in (("added", sorted(set(after) - set(before))), ("removed", sorted(set(before) - set(after))),
-                        ("changed", sorted(k for k in set(before) & set(after) if before[k] != after[k]))):
+    for label, keys in (
+        ("added", sorted(set(after) - set(before))),
+        ("removed", sorted(set(before) - set(after))),
+        ("changed", sorted(k for k in set(before) & set(after) if before[k] != after[k])),
+    ):
         if keys:
             parts.append(f"{label} {', '.join(keys)}")
     return "; ".join(parts) or "nothing"
@@ -180,8 +196,14 @@ def save_result(result: KindResult, path, grid: Grid, *, tags: dict | None = Non
     """
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    record: dict = {"format": RESULT_FORMAT, "format_version": 1, "layers": {}, "buildings": None, "tables": {},
-                    "frames": None}
+    record: dict = {
+        "format": RESULT_FORMAT,
+        "format_version": 1,
+        "layers": {},
+        "buildings": None,
+        "tables": {},
+        "frames": None,
+    }
     names = list(result.layers) if layers is None else [n for n in result.layers if n in set(layers)]
     for name in names:
         da = result.layers[name]
@@ -190,17 +212,32 @@ def save_result(result: KindResult, path, grid: Grid, *, tags: dict | None = Non
             raise TwinRuntimeError(f"result layer {name!r} has no units (the kind must set them)")
         long_name = da.attrs.get("long_name", name)
         arr = _layer_array(name, da, grid)
-        write_raster(path / f"{name}.tif", arr, grid, units=units, description=long_name, cog=True,
-                     tags={**(tags or {}), "layer": name})
-        record["layers"][name] = {"file": f"{name}.tif", "units": units, "long_name": long_name,
-                                  "dtype": str(arr.dtype)}
+        write_raster(
+            path / f"{name}.tif",
+            arr,
+            grid,
+            units=units,
+            description=long_name,
+            cog=True,
+            tags={**(tags or {}), "layer": name},
+        )
+        record["layers"][name] = {
+            "file": f"{name}.tif",
+            "units": units,
+            "long_name": long_name,
+            "dtype": str(arr.dtype),
+        }
     if result.buildings is not None:
         df = result.buildings
         with atomic_output(path / "buildings.csv") as tmp:
             df.to_csv(tmp, index_label="id")
-        record["buildings"] = {"file": "buildings.csv", "rows": int(len(df)), "index_dtype": str(df.index.dtype),
-                               "dtypes": {str(c): str(t) for c, t in df.dtypes.items()},
-                               "units": dict(df.attrs.get("units", {}))}
+        record["buildings"] = {
+            "file": "buildings.csv",
+            "rows": int(len(df)),
+            "index_dtype": str(df.index.dtype),
+            "dtypes": {str(c): str(t) for c, t in df.dtypes.items()},
+            "units": dict(df.attrs.get("units", {})),
+        }
     for name, table in result.tables.items():
         if isinstance(table, gpd.GeoDataFrame) and table.geometry.name in table.columns:
             gpkg = path / "tables.gpkg"
@@ -212,8 +249,11 @@ def save_result(result: KindResult, path, grid: Grid, *, tags: dict | None = Non
         else:
             with atomic_output(path / f"{name}.csv") as tmp:
                 pd.DataFrame(table).to_csv(tmp, index=False)
-            record["tables"][name] = {"file": f"{name}.csv", "rows": int(len(table)),
-                                      "dtypes": {str(c): str(t) for c, t in table.dtypes.items()}}
+            record["tables"][name] = {
+                "file": f"{name}.csv",
+                "rows": int(len(table)),
+                "dtypes": {str(c): str(t) for c, t in table.dtypes.items()},
+            }
     if result.frames:
         record["frames"] = _save_frames(result.frames, path, grid)
     record["indicators"] = [
@@ -236,9 +276,18 @@ def _save_frames(frames, path: Path, grid: Grid) -> dict:
     # frames may be coarser than the grid (kinds may subsample): georeference them on the same extent
     cs_x = grid.ncols * grid.cell_size / shape[1]
     transform = Affine(cs_x, 0.0, grid.xmin, 0.0, -grid.nrows * grid.cell_size / shape[0], grid.ymax)
-    profile = dict(driver="GTiff", width=shape[1], height=shape[0], count=len(arrays), dtype=np.dtype(dtype).name,
-                   crs=grid.pyproj_crs.to_wkt(), transform=transform, compress="deflate",
-                   predictor=3 if np.dtype(dtype).kind == "f" else 2, interleave="band")
+    profile = dict(
+        driver="GTiff",
+        width=shape[1],
+        height=shape[0],
+        count=len(arrays),
+        dtype=np.dtype(dtype).name,
+        crs=grid.pyproj_crs.to_wkt(),
+        transform=transform,
+        compress="deflate",
+        predictor=3 if np.dtype(dtype).kind == "f" else 2,
+        interleave="band",
+    )
     if shape[0] >= 256 and shape[1] >= 256:
         profile.update(tiled=True, blockxsize=256, blockysize=256)
     (path / "frames").mkdir(exist_ok=True)
@@ -317,8 +366,13 @@ def load_result(path) -> tuple[KindResult, dict]:
         except RasterioError as err:
             raise TwinFormatError(f"{f}: not a readable GeoTIFF ({err})") from err
     result.indicators = [
-        Indicator(name=i["name"], value=(float("nan") if i["value"] is None else i["value"]), unit=i["unit"],
-                  label=dict(i.get("label", {})), better=i.get("better", ""))
+        Indicator(
+            name=i["name"],
+            value=(float("nan") if i["value"] is None else i["value"]),
+            unit=i["unit"],
+            label=dict(i.get("label", {})),
+            better=i.get("better", ""),
+        )
         for i in record.get("indicators", [])
     ]
     return result, record

@@ -45,17 +45,34 @@ import pandas as pd
 import pyogrio
 import xarray as xr
 
+from scenarios.kinds.base import KindResult
+from scenarios.results import (
+    digest_changes,
+    load_result,
+    save_result,
+    to_json,
+    twin_digest,
+    twin_hash,
+    write_json,
+)
+from scenarios.scenario import Scenario, load_scenario
 from twin.core import Twin, layer_dataarray
 from twin.errors import TwinExistsError, TwinIOError, TwinRuntimeError, TwinValueError
 from twin.io import atomic_dir, atomic_output, now_iso, write_raster
 from twin.progress import status
 
-from scenarios.kinds.base import KindResult
-from scenarios.results import digest_changes, load_result, save_result, to_json, twin_digest, twin_hash, write_json
-from scenarios.scenario import Scenario, load_scenario
-
-__all__ = ["run_scenario", "RunResult", "IndicatorChange", "compare_indicators", "difference_layers",
-           "default_cache_dir", "baseline_key", "versions", "RUN_FILE", "INDICATORS_FILE"]
+__all__ = [
+    "run_scenario",
+    "RunResult",
+    "IndicatorChange",
+    "compare_indicators",
+    "difference_layers",
+    "default_cache_dir",
+    "baseline_key",
+    "versions",
+    "RUN_FILE",
+    "INDICATORS_FILE",
+]
 
 RUN_FILE = "run.json"
 INDICATORS_FILE = "indicators.json"
@@ -110,9 +127,17 @@ class IndicatorChange:
         return self.label.get(lang) or self.label.get("en") or self.name
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "label": dict(self.label), "value": self.value, "unit": self.unit,
-                "baseline": self.baseline, "scenario": self.scenario, "difference": self.difference,
-                "better": self.better, "change": self.change}
+        return {
+            "name": self.name,
+            "label": dict(self.label),
+            "value": self.value,
+            "unit": self.unit,
+            "baseline": self.baseline,
+            "scenario": self.scenario,
+            "difference": self.difference,
+            "better": self.better,
+            "change": self.change,
+        }
 
 
 def _num(v) -> float | None:
@@ -131,11 +156,22 @@ def compare_indicators(baseline: KindResult, scenario: KindResult) -> list[Indic
         s, b = scen.get(name), base.get(name)
         ref = s or b
         if s is not None and b is not None and s.unit != b.unit:
-            raise TwinRuntimeError(f"indicator {name!r} has unit {b.unit!r} in the baseline and {s.unit!r} in the scenario")
+            raise TwinRuntimeError(
+                f"indicator {name!r} has unit {b.unit!r} in the baseline and {s.unit!r} in the scenario"
+            )
         sv, bv = _num(s.value) if s else None, _num(b.value) if b else None
         diff = sv - bv if sv is not None and bv is not None else None
-        out.append(IndicatorChange(name=name, label=dict(ref.label), unit=ref.unit, baseline=bv, scenario=sv,
-                                   difference=diff, better=ref.better))
+        out.append(
+            IndicatorChange(
+                name=name,
+                label=dict(ref.label),
+                unit=ref.unit,
+                baseline=bv,
+                scenario=sv,
+                difference=diff,
+                better=ref.better,
+            )
+        )
     return out
 
 
@@ -197,18 +233,46 @@ class RunResult:
 
     def indicator_table(self, lang: str = "en") -> pd.DataFrame:
         """The indicators as a DataFrame (one row each: label, unit, baseline, scenario, difference, change)."""
-        rows = [{"name": i.name, "label": i.text(lang), "unit": i.unit, "baseline": i.baseline,
-                 "scenario": i.scenario, "difference": i.difference, "change": i.change} for i in self.indicators]
-        return pd.DataFrame(rows).set_index("name") if rows else pd.DataFrame(
-            columns=["label", "unit", "baseline", "scenario", "difference", "change"])
+        rows = [
+            {
+                "name": i.name,
+                "label": i.text(lang),
+                "unit": i.unit,
+                "baseline": i.baseline,
+                "scenario": i.scenario,
+                "difference": i.difference,
+                "change": i.change,
+            }
+            for i in self.indicators
+        ]
+        return (
+            pd.DataFrame(rows).set_index("name")
+            if rows
+            else pd.DataFrame(columns=["label", "unit", "baseline", "scenario", "difference", "change"])
+        )
 
     def _repr_html_(self) -> str:  # a notebook shows the table
         return f"<h4>{self.scenario.name}</h4>" + self.indicator_table().to_html(float_format=lambda v: f"{v:.4g}")
 
 
 # -- versions, caches, keys -------------------------------------------------------------------------------
-_DEPENDENCIES = ("numpy", "scipy", "numba", "xarray", "pandas", "rasterio", "pyproj", "shapely", "geopandas",
-                 "pyogrio", "pyvista", "vtk", "pvlib", "matplotlib", "pillow")
+_DEPENDENCIES = (
+    "numpy",
+    "scipy",
+    "numba",
+    "xarray",
+    "pandas",
+    "rasterio",
+    "pyproj",
+    "shapely",
+    "geopandas",
+    "pyogrio",
+    "pyvista",
+    "vtk",
+    "pvlib",
+    "matplotlib",
+    "pillow",
+)
 
 
 def versions() -> dict[str, str]:
@@ -268,8 +332,16 @@ def _code_hash(kind) -> str:
 def baseline_key(twin_sha: str, scenario: Scenario) -> str:
     """The cache key of a baseline: twin, kind, forcing, parameters, code, jumeau version."""
     kind = scenario.kind_object
-    payload = to_json({"twin": twin_sha, "kind": scenario.kind, "forcing": scenario.forcing,
-                       "parameters": scenario.parameters, "code": _code_hash(kind), "jumeau": _version("jumeau")})
+    payload = to_json(
+        {
+            "twin": twin_sha,
+            "kind": scenario.kind,
+            "forcing": scenario.forcing,
+            "parameters": scenario.parameters,
+            "code": _code_hash(kind),
+            "jumeau": _version("jumeau"),
+        }
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
@@ -281,7 +353,9 @@ def _resolve_twin(scenario: Scenario, twin, twin_path=None) -> tuple[Twin, dict]
         return twin, {"source": "memory", "path": None, "name": twin.name}
     target = twin if twin is not None else scenario.twin
     if target is None:
-        raise TwinValueError(f"{scenario.source}: the scenario names no twin (add twin = \"demo\" or a path, or pass --twin)")
+        raise TwinValueError(
+            f'{scenario.source}: the scenario names no twin (add twin = "demo" or a path, or pass --twin)'
+        )
     if isinstance(target, str) and target == "demo":
         from importers.demo import build_demo_town
 
@@ -400,8 +474,10 @@ def run_scenario(
     with clock.step("checks"):
         digest_after = twin_digest(base_twin)
         if digest_after != digest_before:
-            raise TwinRuntimeError(f"kind {kind.name!r} modified the baseline twin ({digest_changes(digest_before, digest_after)}); "
-                                   f"interventions and caches must go to a copy")
+            raise TwinRuntimeError(
+                f"kind {kind.name!r} modified the baseline twin ({digest_changes(digest_before, digest_after)}); "
+                f"interventions and caches must go to a copy"
+            )
         _check_result(kind.name, "baseline", baseline, base_twin)
         _check_result(kind.name, "scenario", result, scen_twin)
         wanted = scenario.outputs.get("layers")
@@ -410,8 +486,10 @@ def run_scenario(
             if missing:
                 where = scenario.lines.get(("outputs", "layers"))
                 loc = f"{scenario.source}:{where}:" if where else f"{scenario.source}:"
-                raise TwinValueError(f"{loc} layer {missing[0]!r} in [outputs] layers is not a result of kind "
-                                     f"{kind.name!r} (it produces {', '.join(result.layers) or 'no layers'})")
+                raise TwinValueError(
+                    f"{loc} layer {missing[0]!r} in [outputs] layers is not a result of kind "
+                    f"{kind.name!r} (it produces {', '.join(result.layers) or 'no layers'})"
+                )
         indicators = compare_indicators(baseline, result)
         differences = difference_layers(baseline, result)
 
@@ -422,8 +500,12 @@ def run_scenario(
         "description": scenario.description,
         "kind": scenario.kind,
         "started": started,
-        "scenario": {"path": str(scenario.path.resolve()) if scenario.path else None, "text": scenario.text,
-                     "data": scenario.data(), "slug": scenario.slug},
+        "scenario": {
+            "path": str(scenario.path.resolve()) if scenario.path else None,
+            "text": scenario.text,
+            "data": scenario.data(),
+            "slug": scenario.slug,
+        },
         "twin": {**twin_info, "summary": _twin_brief(base_twin)},
         "scenario_twin_hash": twin_hash(scen_twin),
         "baseline": {"cache_key": key, "reused": reused},
@@ -438,12 +520,30 @@ def run_scenario(
         "versions": versions(),
         "lang": lang,
     }
-    run = RunResult(scenario=scenario, twin=base_twin, scenario_twin=scen_twin, baseline=baseline, result=result,
-                    indicators=indicators, differences=differences, timings=clock.timings, record=record,
-                    out_dir=out, baseline_reused=reused)
+    run = RunResult(
+        scenario=scenario,
+        twin=base_twin,
+        scenario_twin=scen_twin,
+        baseline=baseline,
+        result=result,
+        indicators=indicators,
+        differences=differences,
+        timings=clock.timings,
+        record=record,
+        out_dir=out,
+        baseline_reused=reused,
+    )
     if out is not None:
-        _write_run(run, out, clock, overwrite=overwrite, render=render and scenario.outputs.get("pictures", True),
-                   report=report and scenario.outputs.get("report", True), lang=lang, size=size)
+        _write_run(
+            run,
+            out,
+            clock,
+            overwrite=overwrite,
+            render=render and scenario.outputs.get("pictures", True),
+            report=report and scenario.outputs.get("report", True),
+            lang=lang,
+            size=size,
+        )
     record["timings"] = clock.timings
     if cache is not None and not reused:
         _store_baseline(baseline, base_twin, cached_dir, out if scenario.outputs.get("layers") is None else None)
@@ -459,15 +559,17 @@ def _check_result(kind: str, part: str, result: KindResult, twin: Twin) -> None:
         if "units" not in attrs:
             raise TwinRuntimeError(f"kind {kind!r}: {part} layer {name!r} has no units")
         if tuple(np.shape(da)) != twin.grid.shape:
-            raise TwinRuntimeError(f"kind {kind!r}: {part} layer {name!r} has shape {np.shape(da)}, "
-                                   f"the twin {twin.grid.shape}")
+            raise TwinRuntimeError(
+                f"kind {kind!r}: {part} layer {name!r} has shape {np.shape(da)}, the twin {twin.grid.shape}"
+            )
         if not isinstance(da, xr.DataArray):
             units, long_name = attrs.pop("units"), attrs.pop("long_name", name)
             attrs.pop("grid_mapping", None)
             values = np.asarray(getattr(da, "values", da))
             try:
-                result.layers[name] = layer_dataarray(twin.grid, name, values, units=units, long_name=long_name,
-                                                      **attrs)
+                result.layers[name] = layer_dataarray(
+                    twin.grid, name, values, units=units, long_name=long_name, **attrs
+                )
             except TwinValueError as err:
                 raise TwinRuntimeError(f"kind {kind!r}: {part} layer {name!r}: {err}") from err
 
@@ -512,8 +614,9 @@ def _assumptions(*metas) -> list:
         if isinstance(val, dict):
             items = [f"{prefix}{k} = {v}" for k, v in val.items()]
         elif isinstance(val, (list, tuple)):
-            items = [prefix + (", ".join(f"{k}: {x}" for k, x in v.items()) if isinstance(v, dict) else str(v))
-                     for v in val]
+            items = [
+                prefix + (", ".join(f"{k}: {x}" for k, x in v.items()) if isinstance(v, dict) else str(v)) for v in val
+            ]
         elif val:
             items = [f"{prefix}{val}"]
         else:
@@ -536,9 +639,16 @@ def _assumptions(*metas) -> list:
 
 def _twin_brief(twin: Twin) -> dict:
     g = twin.grid
-    return {"crs": g.crs, "cell_size": g.cell_size, "shape": list(g.shape), "bounds": list(g.bounds),
-            "buildings": int(len(twin.buildings)), "luminaires": int(len(twin.luminaires)),
-            "trees": int(len(twin.trees)), "layers": list(twin.layers.data_vars)}
+    return {
+        "crs": g.crs,
+        "cell_size": g.cell_size,
+        "shape": list(g.shape),
+        "bounds": list(g.bounds),
+        "buildings": int(len(twin.buildings)),
+        "luminaires": int(len(twin.luminaires)),
+        "trees": int(len(twin.trees)),
+        "layers": list(twin.layers.data_vars),
+    }
 
 
 def _store_baseline(baseline: KindResult, twin: Twin, cached_dir: Path, out: Path | None) -> None:
@@ -555,8 +665,17 @@ def _store_baseline(baseline: KindResult, twin: Twin, cached_dir: Path, out: Pat
         status(f"could not cache the baseline in {cached_dir} ({err})")
 
 
-def _write_run(run: RunResult, out: Path, clock: _Clock, *, overwrite: bool, render: bool, report: bool, lang: str,
-               size: tuple[int, int]) -> None:
+def _write_run(
+    run: RunResult,
+    out: Path,
+    clock: _Clock,
+    *,
+    overwrite: bool,
+    render: bool,
+    report: bool,
+    lang: str,
+    size: tuple[int, int],
+) -> None:
     scenario = run.scenario
     grid = run.twin.grid
     wanted = scenario.outputs.get("layers")
@@ -570,9 +689,15 @@ def _write_run(run: RunResult, out: Path, clock: _Clock, *, overwrite: bool, ren
             for name, da in run.differences.items():
                 if wanted is not None and name not in wanted:
                     continue
-                write_raster(tmp / "difference" / f"{name}.tif", da.values, grid, units=da.attrs["units"],
-                             description=da.attrs["long_name"], cog=True, tags={**tags, "part": "difference",
-                                                                                  "layer": name})
+                write_raster(
+                    tmp / "difference" / f"{name}.tif",
+                    da.values,
+                    grid,
+                    units=da.attrs["units"],
+                    description=da.attrs["long_name"],
+                    cog=True,
+                    tags={**tags, "part": "difference", "layer": name},
+                )
                 diff_files[name] = f"difference/{name}.tif"
             run.record["files"] = {"difference": diff_files}
             bfile = _write_buildings(run, tmp / "buildings.gpkg")
@@ -581,8 +706,16 @@ def _write_run(run: RunResult, out: Path, clock: _Clock, *, overwrite: bool, ren
             inds = [i.to_dict() for i in run.indicators]
             write_json(tmp / INDICATORS_FILE, inds)
             with atomic_output(tmp / "indicators.csv") as f:
-                pd.DataFrame([{**{k: v for k, v in d.items() if k != "label"}, "label_en": d["label"].get("en", ""),
-                               "label_fr": d["label"].get("fr", "")} for d in inds]).to_csv(f, index=False)
+                pd.DataFrame(
+                    [
+                        {
+                            **{k: v for k, v in d.items() if k != "label"},
+                            "label_en": d["label"].get("en", ""),
+                            "label_fr": d["label"].get("fr", ""),
+                        }
+                        for d in inds
+                    ]
+                ).to_csv(f, index=False)
         pictures: list[Path] = []
         if render:
             with clock.step("render"):
@@ -601,8 +734,14 @@ def _write_run(run: RunResult, out: Path, clock: _Clock, *, overwrite: bool, ren
     run.pictures = [out / p for p in run.record["pictures"]]
 
 
-def render_pictures(run: RunResult, pictures_dir: Path, *, lang: str = "en", size=(1600, 1000), view: str | None = None,
-                    ) -> list[Path]:
+def render_pictures(
+    run: RunResult,
+    pictures_dir: Path,
+    *,
+    lang: str = "en",
+    size=(1600, 1000),
+    view: str | None = None,
+) -> list[Path]:
     """Draw a run's pictures into ``pictures_dir``: the kind's own, then a quick-look map per changed layer.
 
     ``Kind.render`` is called with the scenario twin and result, ``baseline=`` (the baseline
@@ -628,8 +767,16 @@ def render_pictures(run: RunResult, pictures_dir: Path, *, lang: str = "en", siz
     paths = [Path(p) for p in (kind.render(run.scenario_twin, run.result, pictures_dir, **kwargs) or [])]
     if view is None:
         for name, da in run.differences.items():
-            paths.append(difference_map(da, run.twin, pictures_dir / f"difference_{name}.png", lang=lang,
-                                        title=run.scenario.name, size=(min(size[0], 1400), min(size[1], 1000))))
+            paths.append(
+                difference_map(
+                    da,
+                    run.twin,
+                    pictures_dir / f"difference_{name}.png",
+                    lang=lang,
+                    title=run.scenario.name,
+                    size=(min(size[0], 1400), min(size[1], 1000)),
+                )
+            )
     return paths
 
 
@@ -652,8 +799,12 @@ def _write_buildings(run: RunResult, path: Path) -> str | None:
     joined = gdf.join(columns) if columns else gdf
     if b is not None and s is not None:
         for c in s.columns:
-            if c in b.columns and pd.api.types.is_numeric_dtype(s[c]) and pd.api.types.is_numeric_dtype(b[c]) \
-                    and not pd.api.types.is_bool_dtype(s[c]):
+            if (
+                c in b.columns
+                and pd.api.types.is_numeric_dtype(s[c])
+                and pd.api.types.is_numeric_dtype(b[c])
+                and not pd.api.types.is_bool_dtype(s[c])
+            ):
                 joined[f"difference_{c}"] = joined[f"scenario_{c}"] - joined[f"baseline_{c}"]
     joined = gpd.GeoDataFrame(joined.reset_index(drop=True), geometry=base.geometry.name, crs=base.crs)
     for c in joined.columns:

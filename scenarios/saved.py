@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scenarios.kinds.base import KindResult
+from scenarios.results import load_result, twin_hash, write_json
 from twin.core import Twin, layer_dataarray
 from twin.errors import TwinFileNotFoundError, TwinFormatError, TwinValueError
 from twin.io import atomic_dir, atomic_output, read_raster, write_raster
-
-from scenarios.kinds.base import KindResult
-from scenarios.results import load_result, twin_hash, write_json
 
 __all__ = ["SavedRun", "open_run", "render_run", "compare_runs", "comparison_markdown"]
 
@@ -88,8 +87,10 @@ class SavedRun:
             else:
                 raise TwinValueError(f"{self.path}: the run was made on a twin held in memory; give it (--twin PATH)")
         if info.get("hash") and twin_hash(twin) != info["hash"]:
-            raise TwinValueError(f"{self.path}: the twin {info.get('path') or info.get('source')} has changed since "
-                                 f"the run (its hash differs); run the scenario again")
+            raise TwinValueError(
+                f"{self.path}: the twin {info.get('path') or info.get('source')} has changed since "
+                f"the run (its hash differs); run the scenario again"
+            )
         return twin
 
     def scenario(self):
@@ -112,14 +113,24 @@ class SavedRun:
         base = self.twin(twin)
         scen_twin = scenario.kind_object.apply_interventions(base, scenario.config)
         if self.record.get("scenario_twin_hash") and twin_hash(scen_twin) != self.record["scenario_twin_hash"]:
-            raise TwinValueError(f"{self.path}: re-applying the interventions gives another twin than the run's "
-                                 f"(a file they read has changed?); run the scenario again")
+            raise TwinValueError(
+                f"{self.path}: re-applying the interventions gives another twin than the run's "
+                f"(a file they read has changed?); run the scenario again"
+            )
         baseline, result = self.result("baseline"), self.result("scenario")
-        return RunResult(scenario=scenario, twin=base, scenario_twin=scen_twin, baseline=baseline, result=result,
-                         indicators=compare_indicators(baseline, result),
-                         differences=difference_layers(baseline, result), timings=dict(self.record.get("timings", {})),
-                         record=self.record, out_dir=self.path,
-                         pictures=[self.path / p for p in self.record.get("pictures", [])])
+        return RunResult(
+            scenario=scenario,
+            twin=base,
+            scenario_twin=scen_twin,
+            baseline=baseline,
+            result=result,
+            indicators=compare_indicators(baseline, result),
+            differences=difference_layers(baseline, result),
+            timings=dict(self.record.get("timings", {})),
+            record=self.record,
+            out_dir=self.path,
+            pictures=[self.path / p for p in self.record.get("pictures", [])],
+        )
 
 
 def open_run(path) -> SavedRun:
@@ -150,8 +161,16 @@ def open_run(path) -> SavedRun:
     return SavedRun(path=path, record=record, indicators=indicators)
 
 
-def render_run(path, *, view: str | None = None, size: tuple[int, int] = (1600, 1000), lang: str = "en", out=None,
-               twin: Twin | None = None, report: bool = True) -> list[Path]:
+def render_run(
+    path,
+    *,
+    view: str | None = None,
+    size: tuple[int, int] = (1600, 1000),
+    lang: str = "en",
+    out=None,
+    twin: Twin | None = None,
+    report: bool = True,
+) -> list[Path]:
     """Draw a saved run's pictures again from its files (no simulation).
 
     Pictures go to ``RUN/pictures`` (replacing those of the same name, and updating
@@ -234,11 +253,15 @@ def compare_runs(paths, *, out=None, lang: str = "en", overwrite: bool = False, 
     records = []
     for name, vals in rows:
         ref = info[name]
-        rec = {"name": name, "label": (ref.get("label") or {}).get(lang) or (ref.get("label") or {}).get("en", name),
-               "unit": ref.get("unit", "")}
+        rec = {
+            "name": name,
+            "label": (ref.get("label") or {}).get(lang) or (ref.get("label") or {}).get("en", name),
+            "unit": ref.get("unit", ""),
+        }
         if same_baseline:
-            rec["today"] = next((v.get("baseline") for v in vals if v is not None and v.get("baseline") is not None),
-                                None)
+            rec["today"] = next(
+                (v.get("baseline") for v in vals if v is not None and v.get("baseline") is not None), None
+            )
         else:
             for n, v in zip(names, vals):
                 rec[f"{n} (today)"] = None if v is None else v.get("baseline")
@@ -270,18 +293,24 @@ def comparison_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write_comparison(table: pd.DataFrame, runs: list[SavedRun], names: list[str], out: Path, *, lang: str,
-                      overwrite: bool, maps: bool) -> None:
+def _write_comparison(
+    table: pd.DataFrame, runs: list[SavedRun], names: list[str], out: Path, *, lang: str, overwrite: bool, maps: bool
+) -> None:
     from scenarios.maps import difference_map
 
     with atomic_dir(out, overwrite=overwrite) as tmp:
         with atomic_output(tmp / "comparison.csv") as f:
             table.to_csv(f)
-        write_json(tmp / "comparison.json", {
-            "runs": [{"name": n, "path": str(r.path.resolve()), "scenario": r.name, "kind": r.kind}
-                     for n, r in zip(names, runs)],
-            "indicators": table.reset_index().to_dict(orient="records"),
-        })
+        write_json(
+            tmp / "comparison.json",
+            {
+                "runs": [
+                    {"name": n, "path": str(r.path.resolve()), "scenario": r.name, "kind": r.kind}
+                    for n, r in zip(names, runs)
+                ],
+                "indicators": table.reset_index().to_dict(orient="records"),
+            },
+        )
         (tmp / "comparison.md").write_text(comparison_markdown(table), encoding="utf-8")
         a, name_a = runs[0], names[0]
         files_a = a.layer_files("scenario")
@@ -296,9 +325,23 @@ def _write_comparison(table: pd.DataFrame, runs: list[SavedRun], names: list[str
                 d.mkdir(exist_ok=True)
                 diff = (vb.astype(np.float64) - va.astype(np.float64)).astype(np.float32)
                 long_name = f"{ia['description'] or layer}: {name_b} - {name_a}"
-                write_raster(d / f"{layer}.tif", diff, ga, units=ia["units"], description=long_name, cog=True,
-                             tags={"layer": layer, "run_a": name_a, "run_b": name_b})
+                write_raster(
+                    d / f"{layer}.tif",
+                    diff,
+                    ga,
+                    units=ia["units"],
+                    description=long_name,
+                    cog=True,
+                    tags={"layer": layer, "run_a": name_a, "run_b": name_b},
+                )
                 if maps:
                     da = layer_dataarray(ga, layer, diff, units=ia["units"], long_name=long_name)
-                    difference_map(da, None, d / f"{layer}.png", lang=lang, title=f"{name_b} − {name_a}",
-                                   subtitle=long_name, grid=ga)
+                    difference_map(
+                        da,
+                        None,
+                        d / f"{layer}.png",
+                        lang=lang,
+                        title=f"{name_b} − {name_a}",
+                        subtitle=long_name,
+                        grid=ga,
+                    )

@@ -36,10 +36,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from twin.errors import TwinError, TwinFileNotFoundError, TwinValueError
-
 from scenarios.kinds import REGISTRY, get_kind, kind_names
 from scenarios.tomlpos import key_lines, line_of
+from twin.errors import TwinError, TwinFileNotFoundError, TwinValueError
 
 __all__ = [
     "Scenario",
@@ -74,8 +73,14 @@ OUTPUT_KEYS: dict[str, str] = {
     "report": "false to skip report.html (default: true)",
 }
 
-_TYPE_NAMES = {str: "a string", bool: "true or false", int: "an integer", float: "a number", list: "an array",
-               dict: "a table"}
+_TYPE_NAMES = {
+    str: "a string",
+    bool: "true or false",
+    int: "an integer",
+    float: "a number",
+    list: "an array",
+    dict: "a table",
+}
 
 
 class KindUnavailableError(TwinValueError):
@@ -234,11 +239,11 @@ def _toml_error(source: str, text: str, err: Exception) -> str:
     msg = str(err)
     m = re.search(r"\s*\(at line (\d+), column (\d+)\)\s*$", msg)
     if m:
-        return f"{source}:{m.group(1)}: invalid TOML: {msg[:m.start()]} (column {m.group(2)})"
+        return f"{source}:{m.group(1)}: invalid TOML: {msg[: m.start()]} (column {m.group(2)})"
     m = re.search(r"\s*\(at end of document\)\s*$", msg)
     if m:
         last = text.count("\n") + (0 if text.endswith("\n") else 1)
-        return f"{source}:{max(last, 1)}: invalid TOML: {msg[:m.start()]} (at the end of the file)"
+        return f"{source}:{max(last, 1)}: invalid TOML: {msg[: m.start()]} (at the end of the file)"
     return f"{source}: invalid TOML: {msg}"
 
 
@@ -279,7 +284,9 @@ def _from_data(data: dict, *, source: str, base_dir: Path, path: Path | None, te
     def string(key, *, required):
         if key not in data:
             if required:
-                hint = f"one of {', '.join(kind_names())}" if key == "kind" else "a short title for pictures and reports"
+                hint = (
+                    f"one of {', '.join(kind_names())}" if key == "kind" else "a short title for pictures and reports"
+                )
                 raise TwinValueError(f"{source}: missing required key {key!r} ({hint})")
             return ""
         value = data[key]
@@ -293,8 +300,9 @@ def _from_data(data: dict, *, source: str, base_dir: Path, path: Path | None, te
     description = string("description", required=False).strip()
     kind_name = string("kind", required=True)
     if kind_name not in REGISTRY:
-        raise where.error(("kind",), f"unknown kind {kind_name!r}{_suggest(kind_name, REGISTRY)} "
-                                     f"(known: {', '.join(kind_names())})")
+        raise where.error(
+            ("kind",), f"unknown kind {kind_name!r}{_suggest(kind_name, REGISTRY)} (known: {', '.join(kind_names())})"
+        )
     if not kind_available(kind_name):
         raise KindUnavailableError(f"{where(('kind',))} kind {kind_name!r} is not available in this version of jumeau")
     try:
@@ -335,8 +343,10 @@ def _from_data(data: dict, *, source: str, base_dir: Path, path: Path | None, te
     _check_outputs(sections["outputs"], where)
 
     interventions = data.get("interventions", [])
-    if isinstance(interventions, dict) or not isinstance(interventions, list) or not all(
-        isinstance(i, dict) for i in interventions
+    if (
+        isinstance(interventions, dict)
+        or not isinstance(interventions, list)
+        or not all(isinstance(i, dict) for i in interventions)
     ):
         raise where.error(("interventions",), "'interventions' must be an array of tables ([[interventions]])")
     spec = kind.sections.get("interventions", ())
@@ -348,19 +358,25 @@ def _from_data(data: dict, *, source: str, base_dir: Path, path: Path | None, te
             raise where.error(("interventions", n), f"{label} has no 'type'")
         itype = item["type"]
         if not isinstance(itype, str):
-            raise where.error(("interventions", n, "type"), f"'type' of {label} must be a string, not {_type_name(itype)}")
+            raise where.error(
+                ("interventions", n, "type"), f"'type' of {label} must be a string, not {_type_name(itype)}"
+            )
         if isinstance(spec, Mapping):
             if itype not in spec:
-                raise where.error(("interventions", n, "type"),
-                                  f"unknown intervention type {itype!r} for kind {kind_name!r}{_suggest(itype, spec)}"
-                                  f" (known: {', '.join(spec)})")
+                raise where.error(
+                    ("interventions", n, "type"),
+                    f"unknown intervention type {itype!r} for kind {kind_name!r}{_suggest(itype, spec)}"
+                    f" (known: {', '.join(spec)})",
+                )
             allowed = ("type",) + tuple(spec[itype])
         else:
             allowed = ("type",) + tuple(spec)
         for key in item:
             if key not in allowed:
-                raise where.error(("interventions", n, key),
-                                  f"unknown key {key!r} in {label} (type {itype!r}){_suggest(key, allowed)}")
+                raise where.error(
+                    ("interventions", n, key),
+                    f"unknown key {key!r} in {label} (type {itype!r}){_suggest(key, allowed)}",
+                )
 
     clean = {"name": name, "kind": kind_name}
     if description:
@@ -372,10 +388,19 @@ def _from_data(data: dict, *, source: str, base_dir: Path, path: Path | None, te
     config = _kind_parse(kind, {**clean, "interventions": interventions}, base_dir, where, lines)
     baseline_config = _kind_parse(kind, {**clean, "interventions": []}, base_dir, where, lines)
     return Scenario(
-        name=name, kind=kind_name, twin=twin, description=description,
-        forcing=sections["forcing"], parameters=sections["parameters"],
-        interventions=tuple(interventions), outputs=sections["outputs"],
-        config=config, baseline_config=baseline_config, path=path, text=text, lines=lines,
+        name=name,
+        kind=kind_name,
+        twin=twin,
+        description=description,
+        forcing=sections["forcing"],
+        parameters=sections["parameters"],
+        interventions=tuple(interventions),
+        outputs=sections["outputs"],
+        config=config,
+        baseline_config=baseline_config,
+        path=path,
+        text=text,
+        lines=lines,
     )
 
 
@@ -386,7 +411,9 @@ def _check_outputs(outputs: dict, where: _Where) -> None:
             raise where.error(("outputs", "layers"), "'layers' in [outputs] must be an array of layer names")
     for key in ("pictures", "report"):
         if key in outputs and not isinstance(outputs[key], bool):
-            raise where.error((("outputs", key)), f"{key!r} in [outputs] must be true or false, not {_type_name(outputs[key])}")
+            raise where.error(
+                (("outputs", key)), f"{key!r} in [outputs] must be true or false, not {_type_name(outputs[key])}"
+            )
 
 
 # -- the kind's own validation, with the line of the key it complains about ----------------------------
@@ -435,8 +462,10 @@ def _kind_parse(kind, scenario: dict, base_dir: Path, where: _Where, lines: dict
             raise
         raise type(err)(f"{where(_blame(str(err), lines, log))} {err}") from None
     except (ValueError, TypeError, KeyError) as err:
-        raise TwinValueError(f"{where(_blame(str(err), lines, log))} invalid scenario for kind {kind.name!r}: "
-                             f"{type(err).__name__}: {err}") from err
+        raise TwinValueError(
+            f"{where(_blame(str(err), lines, log))} invalid scenario for kind {kind.name!r}: "
+            f"{type(err).__name__}: {err}"
+        ) from err
 
 
 def _blame(message: str, lines: dict, log: list) -> tuple:
@@ -455,8 +484,12 @@ def _blame(message: str, lines: dict, log: list) -> tuple:
         forms = {".".join(names)}
         if p[0] == "interventions" and len(p) > 2 and isinstance(p[1], int):
             rest = ".".join(str(k) for k in p[2:])
-            forms |= {f"interventions[{p[1]}].{rest}", f"interventions[{p[1] + 1}].{rest}",
-                      f"intervention #{p[1] + 1}: {rest}", f"[[interventions]] #{p[1] + 1}"}
+            forms |= {
+                f"interventions[{p[1]}].{rest}",
+                f"interventions[{p[1] + 1}].{rest}",
+                f"intervention #{p[1] + 1}: {rest}",
+                f"[[interventions]] #{p[1] + 1}",
+            }
         for form in forms:
             if re.search(rf"(?<![\w.]){re.escape(form)}(?![\w])", message):
                 dotted.append((len(form), p))

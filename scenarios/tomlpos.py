@@ -43,7 +43,7 @@ class _Scanner:
         return self.s[j] if j < self.n else ""
 
     def advance(self, k: int = 1) -> None:
-        chunk = self.s[self.i:self.i + k]
+        chunk = self.s[self.i : self.i + k]
         self.line += chunk.count("\n")
         self.i += k
 
@@ -103,7 +103,7 @@ class _Scanner:
                 elif nxt in ("u", "U"):
                     width = 4 if nxt == "u" else 8
                     try:
-                        buf.append(chr(int(self.s[self.i + 2:self.i + 2 + width], 16)))
+                        buf.append(chr(int(self.s[self.i + 2 : self.i + 2 + width], 16)))
                     except ValueError:
                         pass
                     self.advance(2 + width)
@@ -133,7 +133,7 @@ class _Scanner:
                     j += 1
                 if j == self.i:  # invalid input: stop
                     return parts, line
-                parts.append(self.s[self.i:j])
+                parts.append(self.s[self.i : j])
                 self.i = j
             self.skip_ws()
             if self.peek() == ".":

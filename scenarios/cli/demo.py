@@ -20,10 +20,18 @@ def add_arguments(parser) -> None:
     add_out(parser, required=False, help="output directory (default: ./jumeau-demo)")
     parser.add_argument("--seed", type=int, default=2023, help="seed of the generated town (default: 2023)")
     parser.add_argument("--cell-size", type=float, default=1.0, metavar="M", help="cell size in metres (default: 1)")
-    parser.add_argument("--town-size", type=float, default=1000.0, metavar="M",
-                        help="side of the square town in metres, 250 to 2000 (default: 1000; 300 is quick)")
-    parser.add_argument("--scenarios", metavar="NAMES", help="comma-separated ready scenarios to run (default: all; "
-                                                             "'none' to only build the town)")
+    parser.add_argument(
+        "--town-size",
+        type=float,
+        default=1000.0,
+        metavar="M",
+        help="side of the square town in metres, 250 to 2000 (default: 1000; 300 is quick)",
+    )
+    parser.add_argument(
+        "--scenarios",
+        metavar="NAMES",
+        help="comma-separated ready scenarios to run (default: all; 'none' to only build the town)",
+    )
     parser.add_argument("--no-render", action="store_true", help="skip the pictures")
     add_size(parser)
     add_lang(parser)
@@ -49,20 +57,24 @@ def run(args) -> int:
     town = build_demo_town(seed=args.seed, cell_size=args.cell_size, size=args.town_size)
     save(town, twin_path, overwrite=True)
     build_s = time.perf_counter() - t0
-    status(f"saved {twin_path}: {town.grid.nrows} x {town.grid.ncols} cells, {len(town.buildings)} buildings, "
-           f"{len(town.luminaires)} luminaires")
+    status(
+        f"saved {twin_path}: {town.grid.nrows} x {town.grid.ncols} cells, {len(town.buildings)} buildings, "
+        f"{len(town.luminaires)} luminaires"
+    )
     overview = None
     if not args.no_render:
         from twin.render import render_twin
 
         overview = render_twin(town, out / "overview.png", size=args.size, view="overview", lang=args.lang)
         status(f"rendered {overview}")
-    entries, failed = run_library(town, twin_path, out, names, overwrite=args.overwrite, render=not args.no_render,
-                                  lang=args.lang, size=args.size)
+    entries, failed = run_library(
+        town, twin_path, out, names, overwrite=args.overwrite, render=not args.no_render, lang=args.lang, size=args.size
+    )
     from scenarios.report import write_index
 
-    index = write_index(out, entries, lang=args.lang, overview=overview, town=town,
-                        timings={"build_town": round(build_s, 3)})
+    index = write_index(
+        out, entries, lang=args.lang, overview=overview, town=town, timings={"build_town": round(build_s, 3)}
+    )
     status(f"wrote {index}")
     return 1 if failed else 0
 
@@ -81,7 +93,9 @@ def _selected(text: str | None) -> list[str]:
     return chosen
 
 
-def run_library(town, twin_path, out: Path, names, *, overwrite: bool, render: bool, lang: str, size) -> tuple[list, int]:
+def run_library(
+    town, twin_path, out: Path, names, *, overwrite: bool, render: bool, lang: str, size
+) -> tuple[list, int]:
     """Run ready scenarios on a town into ``out/<name>``; return the index entries and the number of failures.
 
     A scenario whose kind is not available is skipped with a message; one that fails is
@@ -102,8 +116,16 @@ def run_library(town, twin_path, out: Path, names, *, overwrite: bool, render: b
         try:
             scenario = library.load(name)
             entry.update(title=scenario.name, kind=scenario.kind)
-            run = run_scenario(scenario, twin=town, twin_path=twin_path, out_dir=out / name, overwrite=overwrite,
-                               render=render, lang=lang, size=size)
+            run = run_scenario(
+                scenario,
+                twin=town,
+                twin_path=twin_path,
+                out_dir=out / name,
+                overwrite=overwrite,
+                render=render,
+                lang=lang,
+                size=size,
+            )
             entry["indicators"] = [i.to_dict() for i in run.indicators]
             entry["timings"] = run.timings
             entry["report"] = f"{name}/report.html" if (out / name / "report.html").exists() else ""

@@ -15,7 +15,11 @@ VIEWS = ("overview", "street", "top", "side_by_side")
 
 def add_arguments(parser) -> None:
     parser.add_argument("run_dir", metavar="RUN", help="a run folder written by 'twin run'")
-    parser.add_argument("--view", metavar="VIEW", help="camera of the pictures, e.g. " + ", ".join(VIEWS) + " (default: the kind's own set)")
+    parser.add_argument(
+        "--view",
+        metavar="VIEW",
+        help="camera of the pictures, e.g. " + ", ".join(VIEWS) + " (default: the kind's own set)",
+    )
     parser.add_argument("--out", "-o", metavar="DIR", help="write the pictures here instead of RUN/pictures")
     parser.add_argument("--twin", metavar="T", help="the twin, when the run was made on one held in memory")
     add_size(parser)

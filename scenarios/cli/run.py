@@ -42,8 +42,13 @@ def resolve_scenario_path(text: str):
     from twin.errors import TwinFileNotFoundError
 
     close = difflib.get_close_matches(text, names, n=1)
-    hint = f" (did you mean the ready scenario {close[0]!r}?)" if close else f" (ready scenarios: {', '.join(names)})" \
-        if names else ""
+    hint = (
+        f" (did you mean the ready scenario {close[0]!r}?)"
+        if close
+        else f" (ready scenarios: {', '.join(names)})"
+        if names
+        else ""
+    )
     raise TwinFileNotFoundError(f"{text}: no such scenario file or ready scenario{hint}")
 
 
@@ -53,11 +58,19 @@ def run(args) -> int:
     from twin.progress import status
 
     scenario = load_scenario(resolve_scenario_path(args.scenario))
-    result = run_scenario(scenario, twin=args.twin, out_dir=args.out, overwrite=args.overwrite,
-                          render=not args.no_render, lang=args.lang, size=args.size,
-                          reuse_baseline=not args.no_cache)
+    result = run_scenario(
+        scenario,
+        twin=args.twin,
+        out_dir=args.out,
+        overwrite=args.overwrite,
+        render=not args.no_render,
+        lang=args.lang,
+        size=args.size,
+        reuse_baseline=not args.no_cache,
+    )
     for ind in result.indicators:
-        status(f"  {ind.text(args.lang)}: {_fmt(ind.baseline)} -> {_fmt(ind.scenario)} {ind.unit if ind.unit != '1' else ''}")
+        unit = ind.unit if ind.unit != "1" else ""
+        status(f"  {ind.text(args.lang)}: {_fmt(ind.baseline)} -> {_fmt(ind.scenario)} {unit}")
     status(f"wrote {args.out} ({sum(result.timings.values()):.1f} s)")
     return 0
 

@@ -6,6 +6,7 @@ import pytest
 
 from scenarios.kinds import REGISTRY
 from tests.scenarios.helpers import SLOPE_MODULE, SLOPE_TOML, make_hill_twin
+from twin import Twin
 
 
 @pytest.fixture(autouse=True)

@@ -97,19 +97,36 @@ class SlopeKind(Kind):
         mean = np.array([slope[bid == i].mean() if (bid == i).any() else np.nan for i in ids])
         import pandas as pd
 
-        res.buildings = pd.DataFrame({"mean_slope": mean.astype(np.float32), "on_steep": mean > config.threshold},
-                                     index=pd.Index(ids, name="id"))
+        res.buildings = pd.DataFrame(
+            {"mean_slope": mean.astype(np.float32), "on_steep": mean > config.threshold}, index=pd.Index(ids, name="id")
+        )
         res.indicators = [
-            Indicator("mean_slope", float(slope.astype(np.float64).mean()), "degree",
-                      {"en": "Mean slope", "fr": "Pente moyenne"}),
-            Indicator("steep_area", float(steep.sum() * g.cell_area), "m2",
-                      {"en": "Steep ground", "fr": "Terrain pentu"}, better="lower"),
-            Indicator("buildings_on_steep", float(np.nansum(mean > config.threshold)), "1",
-                      {"en": "Buildings on steep ground", "fr": "Bâtiments sur terrain pentu"}, better="lower"),
+            Indicator(
+                "mean_slope",
+                float(slope.astype(np.float64).mean()),
+                "degree",
+                {"en": "Mean slope", "fr": "Pente moyenne"},
+            ),
+            Indicator(
+                "steep_area",
+                float(steep.sum() * g.cell_area),
+                "m2",
+                {"en": "Steep ground", "fr": "Terrain pentu"},
+                better="lower",
+            ),
+            Indicator(
+                "buildings_on_steep",
+                float(np.nansum(mean > config.threshold)),
+                "1",
+                {"en": "Buildings on steep ground", "fr": "Bâtiments sur terrain pentu"},
+                better="lower",
+            ),
         ]
         res.frames = [(0.0, slope), (60.0, slope * 0.5)]
-        res.meta = {"models": [{"name": "slope (Horn 1981)", "reference": "doi:10.1109/PROC.1981.11918"}],
-                    "defaults": dict(config.defaults)}
+        res.meta = {
+            "models": [{"name": "slope (Horn 1981)", "reference": "doi:10.1109/PROC.1981.11918"}],
+            "defaults": dict(config.defaults),
+        }
         return res
 
     def render(self, twin, result, out_dir, *, baseline=None, lang="en", size=(1600, 1000), title="", view="top"):
@@ -117,8 +134,11 @@ class SlopeKind(Kind):
 
         if view not in ("top", "overview"):
             raise TwinValueError(f"unknown view {view!r} (slope draws top, overview)")
-        return [layer_map(result.layers["slope"], twin, Path(out_dir) / f"slope_{view}.png", title=title, lang=lang,
-                          size=size)]
+        return [
+            layer_map(
+                result.layers["slope"], twin, Path(out_dir) / f"slope_{view}.png", title=title, lang=lang, size=size
+            )
+        ]
 
 
 KIND = SlopeKind()

@@ -37,8 +37,9 @@ def test_run_bad_scenario_exits_2_with_the_line(tmp_path, saved_hill, slope_kind
     p.write_text(SLOPE_TOML.replace('threshold = "10 deg"', 'threshold = "10 km"'), encoding="utf-8")
     code, out, err = _run(capsys, "run", str(p), "--out", str(tmp_path / "r"))
     assert code == 2
-    assert _lines(err) == [f"twin run: error: {p}:7: invalid forcing.threshold: '10 km' (unit 'km' is not a angle; "
-                           f"use deg, degree)"]
+    assert _lines(err) == [
+        f"twin run: error: {p}:7: invalid forcing.threshold: '10 km' (unit 'km' is not a angle; use deg, degree)"
+    ]
     assert not (tmp_path / "r").exists()
 
 
@@ -53,8 +54,9 @@ def test_run_existing_output_exits_2(slope_file, tmp_path, capsys):
 def test_run_missing_file_and_twin_override(tmp_path, slope_file, capsys):
     code, _, err = _run(capsys, "run", str(tmp_path / "nope.toml"), "--out", str(tmp_path / "r"))
     assert code == 2 and _lines(err) == [f"twin run: error: {tmp_path / 'nope.toml'}: no such scenario file"]
-    code, _, err = _run(capsys, "run", str(slope_file), "--twin", str(tmp_path / "none.twin"), "--out",
-                        str(tmp_path / "r"))
+    code, _, err = _run(
+        capsys, "run", str(slope_file), "--twin", str(tmp_path / "none.twin"), "--out", str(tmp_path / "r")
+    )
     assert code == 2 and _lines(err) == [f"twin run: error: {tmp_path / 'none.twin'}: no such twin"]
 
 
@@ -65,8 +67,9 @@ def test_runtime_failure_exits_1_with_one_error_line(slope_file, slope_kind, tmp
     monkeypatch.setattr(slope_kind, "simulate", broken)
     code, _, err = _run(capsys, "run", str(slope_file), "--out", str(tmp_path / "r"))
     assert code == 1
-    assert _lines(err) == ["Error: internal error: ZeroDivisionError: float division by zero (run with --debug for "
-                           "details)"]
+    assert _lines(err) == [
+        "Error: internal error: ZeroDivisionError: float division by zero (run with --debug for details)"
+    ]
     assert not (tmp_path / "r").exists()
 
 
@@ -90,15 +93,20 @@ def test_compare_prints_and_writes(two_runs, tmp_path, capsys):
     ia = {i["name"]: i for i in json.loads((a / "indicators.json").read_text())}
     ib = {i["name"]: i for i in json.loads((b / "indicators.json").read_text())}
     row = next(line for line in lines if line.startswith("| steep_area |"))
-    assert row == (f"| steep_area | Steep ground | m2 | {ia['steep_area']['baseline']:.4g} | "
-                   f"{ia['steep_area']['scenario']:.4g} | {ib['steep_area']['scenario']:.4g} |")
+    assert row == (
+        f"| steep_area | Steep ground | m2 | {ia['steep_area']['baseline']:.4g} | "
+        f"{ia['steep_area']['scenario']:.4g} | {ib['steep_area']['scenario']:.4g} |"
+    )
     cmp = tmp_path / "cmp"
     assert {p.name for p in cmp.iterdir()} == {"comparison.csv", "comparison.json", "comparison.md", "steep_vs_gentle"}
     assert sorted(p.name for p in (cmp / "steep_vs_gentle").iterdir()) == ["slope.png", "slope.tif"]
     import rasterio
 
-    with rasterio.open(cmp / "steep_vs_gentle" / "slope.tif") as d, rasterio.open(a / "scenario" / "slope.tif") as sa, \
-            rasterio.open(b / "scenario" / "slope.tif") as sb:
+    with (
+        rasterio.open(cmp / "steep_vs_gentle" / "slope.tif") as d,
+        rasterio.open(a / "scenario" / "slope.tif") as sa,
+        rasterio.open(b / "scenario" / "slope.tif") as sb,
+    ):
         np.testing.assert_array_equal(d.read(1), sb.read(1) - sa.read(1))
         assert d.units == ("degree",) and d.crs.to_epsg() == 2154
     data = json.loads((cmp / "comparison.json").read_text())
@@ -135,8 +143,10 @@ def test_render_refuses_a_changed_twin(two_runs, saved_hill, capsys):
     t.save(saved_hill, overwrite=True)
     code, _, err = _run(capsys, "render", str(two_runs[0]))
     assert code == 2
-    assert _lines(err) == [f"twin render: error: {two_runs[0]}: the twin {saved_hill.resolve()} has changed since the "
-                           f"run (its hash differs); run the scenario again"]
+    assert _lines(err) == [
+        f"twin render: error: {two_runs[0]}: the twin {saved_hill.resolve()} has changed since the "
+        f"run (its hash differs); run the scenario again"
+    ]
 
 
 def test_run_accepts_a_ready_scenario_name(tmp_path, saved_hill, slope_kind, monkeypatch, capsys):
@@ -144,26 +154,42 @@ def test_run_accepts_a_ready_scenario_name(tmp_path, saved_hill, slope_kind, mon
 
     folder = tmp_path / "lib"
     folder.mkdir()
-    (folder / "raise_west.toml").write_text(SLOPE_TOML.replace('twin = "hill.twin"', f'twin = "{saved_hill}"'),
-                                            encoding="utf-8")
+    (folder / "raise_west.toml").write_text(
+        SLOPE_TOML.replace('twin = "hill.twin"', f'twin = "{saved_hill}"'), encoding="utf-8"
+    )
     monkeypatch.setattr(library, "_folder", lambda: folder)
     code, _, err = _run(capsys, "run", "raise_west", "--out", str(tmp_path / "r"), "--no-render")
     assert code == 0, err
     rec = json.loads((tmp_path / "r" / "run.json").read_text())
     assert rec["scenario"]["path"] == str(folder / "raise_west.toml")
     code, _, err = _run(capsys, "run", "raise_wset", "--out", str(tmp_path / "r2"))
-    assert code == 2 and _lines(err) == ["twin run: error: raise_wset: no such scenario file or ready scenario "
-                                           "(did you mean the ready scenario 'raise_west'?)"]
+    assert code == 2 and _lines(err) == [
+        "twin run: error: raise_wset: no such scenario file or ready scenario "
+        "(did you mean the ready scenario 'raise_west'?)"
+    ]
 
 
 def test_demo_builds_saves_and_indexes(tmp_path, capsys):
     out = tmp_path / "demo"
-    code, _, err = _run(capsys, "demo", "--out", str(out), "--town-size", "300", "--cell-size", "2", "--scenarios",
-                        "none", "--no-render")
+    code, _, err = _run(
+        capsys,
+        "demo",
+        "--out",
+        str(out),
+        "--town-size",
+        "300",
+        "--cell-size",
+        "2",
+        "--scenarios",
+        "none",
+        "--no-render",
+    )
     assert code == 0, err
     assert (out / "town.twin" / "twin.json").is_file() and (out / "index.html").is_file()
     assert json.loads((out / "index.json").read_text())["scenarios"] == []
     code, _, err = _run(capsys, "demo", "--out", str(out), "--scenarios", "none", "--no-render")
-    assert code == 2 and _lines(err) == [f"twin demo: error: {out}: holds a demo already (use --overwrite to replace it)"]
+    assert code == 2 and _lines(err) == [
+        f"twin demo: error: {out}: holds a demo already (use --overwrite to replace it)"
+    ]
     code, _, err = _run(capsys, "demo", "--out", str(tmp_path / "d2"), "--scenarios", "thunderstrom")
     assert code == 2 and _lines(err)[0].startswith("twin demo: error: no ready scenario 'thunderstrom'")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 
 from scenarios.scenario import Scenario, load_scenario, parse_scenario
-from twin.errors import TwinFileNotFoundError, TwinValueError
-
 from tests.scenarios.helpers import SLOPE_TOML
+from twin.errors import TwinFileNotFoundError, TwinValueError
 
 
 def _write(tmp_path, text, name="s.toml"):
@@ -50,49 +49,87 @@ def test_updated_merges_and_revalidates(slope_file):
 
 BAD = [
     # (text to substitute in SLOPE_TOML, replacement, exact message)
-    ('threshold = "10 deg"', 'thresold = "10 deg"',
-     "s.toml:7: unknown key 'thresold' in [forcing] (did you mean 'threshold'?)"),
-    ('threshold = "10 deg"', 'threshold = "10 deg"\ncolour = "red"',
-     "s.toml:8: unknown key 'colour' in [forcing]"),
-    ('threshold = "10 deg"', 'threshold = "10 mm"',
-     "s.toml:7: invalid forcing.threshold: '10 mm' (unit 'mm' is not a angle; use deg, degree)"),
-    ('threshold = "10 deg"', 'threshold = 10',
-     "s.toml:7: invalid forcing.threshold: 10 (write the value with its unit, e.g. \"1 deg\")"),
-    ('threshold = "10 deg"', 'threshold = "95 deg"',
-     "s.toml:7: invalid forcing.threshold: '95 deg' (must be within 0..90 deg)"),
-    ('height = "3 m"', 'height = "3 kg"',
-     "s.toml:12: invalid height: '3 kg' (unit 'kg' is not a length; use m, cm, mm, km)"),
-    ('height = "3 m"', 'hieght = "3 m"',
-     "s.toml:12: unknown key 'hieght' in [[interventions]] #1 (type 'raise') (did you mean 'height'?)"),
-    ('type = "raise"', 'type = "rise"',
-     "s.toml:10: unknown intervention type 'rise' for kind 'slope' (did you mean 'raise'?) (known: raise)"),
-    ('type = "raise"\n', '',
-     "s.toml:9: [[interventions]] #1 has no 'type'"),
-    ('kind = "slope"', 'kind = "slop"',
-     "s.toml:3: unknown kind 'slop' (did you mean 'slope'?) (known: energy, flood, heat, lighting, slope)"),
-    ('kind = "slope"', 'kinds = "slope"',
-     "s.toml:3: unknown key 'kinds' at the top level (did you mean 'kind'?)"),
-    ('kind = "slope"\n', '',
-     "s.toml: missing required key 'kind' (one of energy, flood, heat, lighting, slope)"),
-    ('name = "Raised ground on the west side"', 'name = 3',
-     "s.toml:1: 'name' must be a string, not an integer"),
-    ('name = "Raised ground on the west side"', 'name = "  "',
-     "s.toml:1: 'name' must not be empty"),
-    ('twin = "hill.twin"', 'twin = "nowhere.twin"',
-     "s.toml:4: twin 'nowhere.twin' not found (looked for {dir}/nowhere.twin)"),
-    ('[forcing]\nthreshold = "10 deg"', '[forcing]\nthreshold = "10 deg"\n[parameters]\nmethod = "zevenbergen"',
-     "s.toml:9: invalid method: 'zevenbergen' (only 'horn')"),
-    ('[forcing]\nthreshold = "10 deg"', 'forcing = "10 deg"',
-     "s.toml:6: 'forcing' must be a table ([forcing]), not a string"),
-    ('[forcing]\nthreshold = "10 deg"', '[forcing]\n',
-     "s.toml:6: missing forcing.threshold (the slope above which ground counts as steep)"),
-    ('height = "3 m"', 'height = "3 m"\n[outputs]\npictures = "yes"',
-     "s.toml:14: 'pictures' in [outputs] must be true or false, not a string"),
-    ('height = "3 m"', 'height = "3 m"\n[outputs]\nlayer = ["slope"]',
-     "s.toml:14: unknown key 'layer' in [outputs] (did you mean 'layers'?)"),
-    ('polygon = [[843010, 6519010], [843040, 6519010], [843040, 6519040], [843010, 6519040]]',
-     'polygon = [[843010, 6519010]]',
-     "s.toml:11: invalid interventions[1].polygon: give at least 3 [x, y] points"),
+    (
+        'threshold = "10 deg"',
+        'thresold = "10 deg"',
+        "s.toml:7: unknown key 'thresold' in [forcing] (did you mean 'threshold'?)",
+    ),
+    ('threshold = "10 deg"', 'threshold = "10 deg"\ncolour = "red"', "s.toml:8: unknown key 'colour' in [forcing]"),
+    (
+        'threshold = "10 deg"',
+        'threshold = "10 mm"',
+        "s.toml:7: invalid forcing.threshold: '10 mm' (unit 'mm' is not a angle; use deg, degree)",
+    ),
+    (
+        'threshold = "10 deg"',
+        "threshold = 10",
+        's.toml:7: invalid forcing.threshold: 10 (write the value with its unit, e.g. "1 deg")',
+    ),
+    (
+        'threshold = "10 deg"',
+        'threshold = "95 deg"',
+        "s.toml:7: invalid forcing.threshold: '95 deg' (must be within 0..90 deg)",
+    ),
+    (
+        'height = "3 m"',
+        'height = "3 kg"',
+        "s.toml:12: invalid height: '3 kg' (unit 'kg' is not a length; use m, cm, mm, km)",
+    ),
+    (
+        'height = "3 m"',
+        'hieght = "3 m"',
+        "s.toml:12: unknown key 'hieght' in [[interventions]] #1 (type 'raise') (did you mean 'height'?)",
+    ),
+    (
+        'type = "raise"',
+        'type = "rise"',
+        "s.toml:10: unknown intervention type 'rise' for kind 'slope' (did you mean 'raise'?) (known: raise)",
+    ),
+    ('type = "raise"\n', "", "s.toml:9: [[interventions]] #1 has no 'type'"),
+    (
+        'kind = "slope"',
+        'kind = "slop"',
+        "s.toml:3: unknown kind 'slop' (did you mean 'slope'?) (known: energy, flood, heat, lighting, slope)",
+    ),
+    ('kind = "slope"', 'kinds = "slope"', "s.toml:3: unknown key 'kinds' at the top level (did you mean 'kind'?)"),
+    ('kind = "slope"\n', "", "s.toml: missing required key 'kind' (one of energy, flood, heat, lighting, slope)"),
+    ('name = "Raised ground on the west side"', "name = 3", "s.toml:1: 'name' must be a string, not an integer"),
+    ('name = "Raised ground on the west side"', 'name = "  "', "s.toml:1: 'name' must not be empty"),
+    (
+        'twin = "hill.twin"',
+        'twin = "nowhere.twin"',
+        "s.toml:4: twin 'nowhere.twin' not found (looked for {dir}/nowhere.twin)",
+    ),
+    (
+        '[forcing]\nthreshold = "10 deg"',
+        '[forcing]\nthreshold = "10 deg"\n[parameters]\nmethod = "zevenbergen"',
+        "s.toml:9: invalid method: 'zevenbergen' (only 'horn')",
+    ),
+    (
+        '[forcing]\nthreshold = "10 deg"',
+        'forcing = "10 deg"',
+        "s.toml:6: 'forcing' must be a table ([forcing]), not a string",
+    ),
+    (
+        '[forcing]\nthreshold = "10 deg"',
+        "[forcing]\n",
+        "s.toml:6: missing forcing.threshold (the slope above which ground counts as steep)",
+    ),
+    (
+        'height = "3 m"',
+        'height = "3 m"\n[outputs]\npictures = "yes"',
+        "s.toml:14: 'pictures' in [outputs] must be true or false, not a string",
+    ),
+    (
+        'height = "3 m"',
+        'height = "3 m"\n[outputs]\nlayer = ["slope"]',
+        "s.toml:14: unknown key 'layer' in [outputs] (did you mean 'layers'?)",
+    ),
+    (
+        "polygon = [[843010, 6519010], [843040, 6519010], [843040, 6519040], [843010, 6519040]]",
+        "polygon = [[843010, 6519010]]",
+        "s.toml:11: invalid interventions[1].polygon: give at least 3 [x, y] points",
+    ),
 ]
 
 
@@ -103,19 +140,24 @@ def test_bad_files(tmp_path, saved_hill, slope_kind, old, new, message):
     assert _error(tmp_path, text) == message.format(dir=tmp_path)
 
 
-@pytest.mark.parametrize("text,message", [
-    ('name = "x"\nkind = "slope"\n[forcing\n', "s.toml:3: invalid TOML: Expected ']' at the end of a table declaration"
-                                                " (column 9)"),
-    ('name = "x"\nname = "y"\n', "s.toml:2: invalid TOML: Cannot overwrite a value (column 11)"),
-    ('name = "x\n', "s.toml:1: invalid TOML: Illegal character '\\n' (column 10)"),
-    ('name = \n', "s.toml:1: invalid TOML: Invalid value (column 8)"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (
+            'name = "x"\nkind = "slope"\n[forcing\n',
+            "s.toml:3: invalid TOML: Expected ']' at the end of a table declaration (column 9)",
+        ),
+        ('name = "x"\nname = "y"\n', "s.toml:2: invalid TOML: Cannot overwrite a value (column 11)"),
+        ('name = "x\n', "s.toml:1: invalid TOML: Illegal character '\\n' (column 10)"),
+        ("name = \n", "s.toml:1: invalid TOML: Invalid value (column 8)"),
+    ],
+)
 def test_toml_syntax_errors(tmp_path, slope_kind, text, message):
     assert _error(tmp_path, text) == message
 
 
 def test_interventions_must_be_an_array_of_tables(tmp_path, saved_hill, slope_kind):
-    text = SLOPE_TOML.split("[[interventions]]")[0] + "[interventions]\ntype = \"raise\"\n"
+    text = SLOPE_TOML.split("[[interventions]]")[0] + '[interventions]\ntype = "raise"\n'
     assert _error(tmp_path, text) == "s.toml:9: 'interventions' must be an array of tables ([[interventions]])"
 
 

@@ -33,8 +33,10 @@ def small_town(demo_town_small):
 
 
 def _snapshot(twin):
-    return ({k: twin.layers[k].values.tobytes() for k in twin.layers.data_vars},
-            {k: (t.drop(columns=t.geometry.name).to_json(), t.geometry.to_wkb().tolist()) for k, t in twin.tables.items()})
+    return (
+        {k: twin.layers[k].values.tobytes() for k in twin.layers.data_vars},
+        {k: (t.drop(columns=t.geometry.name).to_json(), t.geometry.to_wkb().tolist()) for k, t in twin.tables.items()},
+    )
 
 
 @pytest.mark.render
@@ -46,12 +48,19 @@ def test_ready_scenario_end_to_end(name, small_town, tmp_path):
     if not kind_available(kind):
         pytest.skip(f"kind {kind!r} is not available yet")
     before = _snapshot(small_town)
-    run = run_scenario(load_scenario(library.path(name)), twin=small_town, out_dir=tmp_path / name, size=SIZE,
-                       cache_dir=False)
+    run = run_scenario(
+        load_scenario(library.path(name)), twin=small_town, out_dir=tmp_path / name, size=SIZE, cache_dir=False
+    )
     assert _snapshot(small_town) == before, "the baseline twin was modified"
     out = tmp_path / name
-    for f in ("run.json", "indicators.json", "indicators.csv", "report.html", "baseline/result.json",
-              "scenario/result.json"):
+    for f in (
+        "run.json",
+        "indicators.json",
+        "indicators.csv",
+        "report.html",
+        "baseline/result.json",
+        "scenario/result.json",
+    ):
         assert (out / f).is_file(), f
     assert run.result.layers or run.result.buildings is not None, "the kind produced nothing to write"
     for part in ("baseline", "scenario", "difference"):

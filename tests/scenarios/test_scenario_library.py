@@ -14,8 +14,14 @@ from scenarios.scenario import kind_available, load_scenario
 from tests.scenarios.helpers import SLOPE_TOML
 from twin.errors import TwinValueError
 
-EXPECTED = ["heatwave_trees", "lighting_led_partnight", "renovate_public_pre1975", "river_rise", "sea_level_1m",
-            "thunderstorm"]
+EXPECTED = [
+    "heatwave_trees",
+    "lighting_led_partnight",
+    "renovate_public_pre1975",
+    "river_rise",
+    "sea_level_1m",
+    "thunderstorm",
+]
 
 
 def test_list_and_path_agree():
@@ -30,8 +36,11 @@ def test_unknown_name_is_a_clear_error(monkeypatch, tmp_path):
         (tmp_path / f"{n}.toml").write_text("", encoding="utf-8")
     monkeypatch.setattr(library, "_folder", lambda: tmp_path)
     assert library.list() == ["river_rise", "thunderstorm"]
-    with pytest.raises(TwinValueError, match=r"^no ready scenario 'thunderstrom' \(did you mean 'thunderstorm'\?\); "
-                                             r"there are: river_rise, thunderstorm$"):
+    with pytest.raises(
+        TwinValueError,
+        match=r"^no ready scenario 'thunderstrom' \(did you mean 'thunderstorm'\?\); "
+        r"there are: river_rise, thunderstorm$",
+    ):
         library.path("thunderstrom")
 
 
@@ -64,19 +73,27 @@ def test_run_library_skips_unavailable_kinds_and_reports_failures(tmp_path, monk
     folder.mkdir()
     (folder / "a_raise.toml").write_text(SLOPE_TOML.replace('twin = "hill.twin"', 'twin = "demo"'), encoding="utf-8")
     (folder / "b_ghost.toml").write_text('name = "Ghost"\nkind = "ghost"\ntwin = "demo"\n', encoding="utf-8")
-    (folder / "c_broken.toml").write_text(SLOPE_TOML.replace('twin = "hill.twin"', 'twin = "demo"').replace(
-        'height = "3 m"', 'height = "3 m"\n[outputs]\nlayers = ["nope"]'), encoding="utf-8")
+    (folder / "c_broken.toml").write_text(
+        SLOPE_TOML.replace('twin = "hill.twin"', 'twin = "demo"').replace(
+            'height = "3 m"', 'height = "3 m"\n[outputs]\nlayers = ["nope"]'
+        ),
+        encoding="utf-8",
+    )
     monkeypatch.setattr(library, "_folder", lambda: folder)
     monkeypatch.setitem(REGISTRY, "ghost", "scenarios.kinds.ghost_not_written")
     out = tmp_path / "demo"
     out.mkdir()
     twin_path = out / "town.twin"
     hill_twin.save(twin_path)
-    entries, failed = run_library(hill_twin, twin_path, out, library.list(), overwrite=False, render=False, lang="en",
-                                  size=(320, 200))
+    entries, failed = run_library(
+        hill_twin, twin_path, out, library.list(), overwrite=False, render=False, lang="en", size=(320, 200)
+    )
     assert failed == 1
-    assert [(e["name"], e["status"]) for e in entries] == [("a_raise", "ok"), ("b_ghost", "skipped"),
-                                                           ("c_broken", "failed")]
+    assert [(e["name"], e["status"]) for e in entries] == [
+        ("a_raise", "ok"),
+        ("b_ghost", "skipped"),
+        ("c_broken", "failed"),
+    ]
     assert entries[1]["message"] == "kind 'ghost' is not available in this version of jumeau"
     assert "layer 'nope' in [outputs] layers is not a result" in entries[2]["message"]
     assert (out / "a_raise" / "report.html").is_file() and not (out / "c_broken").exists()

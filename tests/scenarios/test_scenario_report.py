@@ -11,36 +11,56 @@ from scenarios.runner import run_scenario
 
 
 def _ind(**kw):
-    base = {"name": "n", "label": {"en": "Buildings flooded by more than 10 cm",
-                                   "fr": "Bâtiments inondés de plus de 10 cm"},
-            "unit": "1", "baseline": 340.0, "scenario": 312.0, "difference": -28.0, "better": "lower",
-            "change": "better"}
+    base = {
+        "name": "n",
+        "label": {"en": "Buildings flooded by more than 10 cm", "fr": "Bâtiments inondés de plus de 10 cm"},
+        "unit": "1",
+        "baseline": 340.0,
+        "scenario": 312.0,
+        "difference": -28.0,
+        "better": "lower",
+        "change": "better",
+    }
     base.update(kw)
     return base
 
 
-@pytest.mark.parametrize("value,lang,text", [
-    (312, "en", "312"), (1234567, "en", "1,234,567"), (1234567, "fr", "1\u202f234\u202f567"),
-    (0.012345, "en", "0.0123"), (3.14159, "fr", "3,14"), (-2.5, "en", "−2.5"), (0, "en", "0"),
-    (12.0, "en", "12"), (float("nan"), "en", "–"),
-])
+@pytest.mark.parametrize(
+    "value,lang,text",
+    [
+        (312, "en", "312"),
+        (1234567, "en", "1,234,567"),
+        (1234567, "fr", "1\u202f234\u202f567"),
+        (0.012345, "en", "0.0123"),
+        (3.14159, "fr", "3,14"),
+        (-2.5, "en", "−2.5"),
+        (0, "en", "0"),
+        (12.0, "en", "12"),
+        (float("nan"), "en", "–"),
+    ],
+)
 def test_format_number(value, lang, text):
     assert format_number(value, lang) == text
 
 
 def test_headlines_in_plain_words():
     assert headline(_ind())[0] == "Buildings flooded by more than 10 cm: 312 (today: 340, 28 fewer, −8.24 %)"
-    assert headline(_ind(), "fr")[0] == ("Bâtiments inondés de plus de 10 cm\u00a0: 312 (aujourd'hui\u00a0: 340, "
-                                         "28 de moins, −8,24\u00a0%)")
+    assert headline(_ind(), "fr")[0] == (
+        "Bâtiments inondés de plus de 10 cm\u00a0: 312 (aujourd'hui\u00a0: 340, 28 de moins, −8,24\u00a0%)"
+    )
     energy = _ind(label={"en": "Energy use"}, unit="MWh/yr", baseline=1500.0, scenario=1200.0, difference=-300.0)
     assert headline(energy)[0] == "Energy use: 1,200 MWh/yr (today: 1,500 MWh/yr, −300 MWh/yr, −20 %)"
-    assert headline(energy, "fr")[0] == "Energy use\u00a0: 1\u202f200 MWh/an (aujourd'hui\u00a0: 1\u202f500 MWh/an, " \
-                                        "−300 MWh/an, −20\u00a0%)"
+    assert (
+        headline(energy, "fr")[0] == "Energy use\u00a0: 1\u202f200 MWh/an (aujourd'hui\u00a0: 1\u202f500 MWh/an, "
+        "−300 MWh/an, −20\u00a0%)"
+    )
     same = _ind(scenario=340.0, difference=0.0, change="unchanged")
     assert headline(same) == ("Buildings flooded by more than 10 cm: 340 (today: 340, unchanged)", "unchanged")
     assert headline(_ind(scenario=None, difference=None))[0] == "Buildings flooded by more than 10 cm: 340 (today)"
     assert headline(_ind(baseline=0.0, scenario=3.0, difference=3.0, change="worse")) == (
-        "Buildings flooded by more than 10 cm: 3 (today: 0, 3 more)", "worse")
+        "Buildings flooded by more than 10 cm: 3 (today: 0, 3 more)",
+        "worse",
+    )
 
 
 def test_report_from_a_run(slope_file, tmp_path):
@@ -80,8 +100,9 @@ def test_report_caps_headlines_at_ten(slope_file, tmp_path, slope_kind, monkeypa
 
 
 def test_large_energies_in_bigger_units():
-    ind = _ind(label={"en": "Final energy"}, unit="kWh/yr", baseline=7_507_470.0, scenario=7_195_299.0,
-               difference=-312_171.0)
+    ind = _ind(
+        label={"en": "Final energy"}, unit="kWh/yr", baseline=7_507_470.0, scenario=7_195_299.0, difference=-312_171.0
+    )
     assert headline(ind)[0] == "Final energy: 7,195 MWh/yr (today: 7,507 MWh/yr, −312 MWh/yr, −4.16 %)"
     small = _ind(label={"en": "Energy"}, unit="kWh/yr", baseline=1200.0, scenario=900.0, difference=-300.0)
     assert headline(small)[0] == "Energy: 900 kWh/yr (today: 1,200 kWh/yr, −300 kWh/yr, −25 %)"
@@ -93,11 +114,21 @@ def test_models_and_assumptions_from_the_kinds_meta_conventions():
     assert _models({"models": [{"name": "A", "reference": "doi:1"}]}) == [{"name": "A", "reference": "doi:1"}]
     assert _models({"models": {"A": "doi:1"}}) == [{"name": "A", "references": "doi:1"}]
     assert _models({"model": "LightingModel", "references": ["EN 13201-3"]}) == [
-        {"name": "LightingModel", "references": ["EN 13201-3"]}]
+        {"name": "LightingModel", "references": ["EN 13201-3"]}
+    ]
     assert _models({"model": {"model": "5R1C", "references": ["ISO 13790"]}, "references": ["x"]}) == [
-        {"name": "5R1C", "references": ["ISO 13790"]}]
+        {"name": "5R1C", "references": ["ISO 13790"]}
+    ]
     assert _models({}) == []
-    meta = {"defaults_applied": {"mounting_height": "8 m"}, "warnings": ["wind clamped"],
-            "report": {"archetypes": {"defaults": {"use": "housing"}}}, "notes": "q0 = 0.07"}
+    meta = {
+        "defaults_applied": {"mounting_height": "8 m"},
+        "warnings": ["wind clamped"],
+        "report": {"archetypes": {"defaults": {"use": "housing"}}},
+        "notes": "q0 = 0.07",
+    }
     assert _assumptions(meta, {"warnings": ["wind clamped"]}) == [
-        "mounting_height = 8 m", "wind clamped", "report.archetypes: use = housing", "q0 = 0.07"]
+        "mounting_height = 8 m",
+        "wind clamped",
+        "report.archetypes: use = housing",
+        "q0 = 0.07",
+    ]

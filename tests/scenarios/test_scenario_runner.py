@@ -47,11 +47,26 @@ def own_run_dir(tmp_path, slope_file):
 
 
 def test_every_file_is_written(run_dir):
-    expected = {"run.json", "indicators.json", "indicators.csv", "buildings.gpkg", "report.html",
-                "baseline/slope.tif", "baseline/steep.tif", "baseline/result.json", "baseline/buildings.csv",
-                "baseline/frames/frames.tif", "scenario/slope.tif", "scenario/steep.tif", "scenario/result.json",
-                "scenario/buildings.csv", "scenario/frames/frames.tif", "difference/slope.tif",
-                "pictures/slope_top.png", "pictures/difference_slope.png"}
+    expected = {
+        "run.json",
+        "indicators.json",
+        "indicators.csv",
+        "buildings.gpkg",
+        "report.html",
+        "baseline/slope.tif",
+        "baseline/steep.tif",
+        "baseline/result.json",
+        "baseline/buildings.csv",
+        "baseline/frames/frames.tif",
+        "scenario/slope.tif",
+        "scenario/steep.tif",
+        "scenario/result.json",
+        "scenario/buildings.csv",
+        "scenario/frames/frames.tif",
+        "difference/slope.tif",
+        "pictures/slope_top.png",
+        "pictures/difference_slope.png",
+    }
     found = {str(p.relative_to(run_dir)) for p in run_dir.rglob("*") if p.is_file()}
     assert found == expected
     # no temporary leftovers beside the run
@@ -125,7 +140,9 @@ def test_run_record(run_dir, shared_run):
 def _snapshot(twin):
     layers = {k: twin.layers[k].values.tobytes() for k in twin.layers.data_vars}
     attrs = {k: dict(twin.layers[k].attrs) for k in twin.layers.data_vars}
-    tables = {k: (t.drop(columns=t.geometry.name).to_json(), t.geometry.to_wkb().tolist()) for k, t in twin.tables.items()}
+    tables = {
+        k: (t.drop(columns=t.geometry.name).to_json(), t.geometry.to_wkb().tolist()) for k, t in twin.tables.items()
+    }
     return layers, attrs, tables
 
 
@@ -145,8 +162,11 @@ def test_a_kind_that_modifies_the_baseline_is_caught(hill_twin, slope_file, slop
         return twin
 
     monkeypatch.setattr(slope_kind, "apply_interventions", in_place)
-    with pytest.raises(TwinRuntimeError, match=r"kind 'slope' modified the baseline twin \(changed layer:terrain\); "
-                                               r"interventions and caches must go to a copy"):
+    with pytest.raises(
+        TwinRuntimeError,
+        match=r"kind 'slope' modified the baseline twin \(changed layer:terrain\); "
+        r"interventions and caches must go to a copy",
+    ):
         run_scenario(slope_file, twin=hill_twin, cache_dir=False)
 
 
@@ -221,8 +241,11 @@ def test_outputs_select_layers(tmp_path, saved_hill, slope_kind):
     assert sorted(f.name for f in (tmp_path / "sel" / "scenario").glob("*.tif")) == ["steep.tif"]
     assert not (tmp_path / "sel" / "pictures").exists()
     p.write_text(SLOPE_TOML + '\n[outputs]\nlayers = ["slop"]\n', encoding="utf-8")
-    with pytest.raises(TwinValueError, match=r"sel.toml:15: layer 'slop' in \[outputs\] layers is not a result of "
-                                             r"kind 'slope' \(it produces slope, steep\)"):
+    with pytest.raises(
+        TwinValueError,
+        match=r"sel.toml:15: layer 'slop' in \[outputs\] layers is not a result of "
+        r"kind 'slope' \(it produces slope, steep\)",
+    ):
         run_scenario(p, out_dir=tmp_path / "sel2")
 
 

@@ -104,14 +104,17 @@ def test_every_key_tomllib_sees_is_located():
             assert last.split(".")[0] in src[lines[path] - 1], (path, lines[path])
 
 
-@pytest.mark.parametrize("doc", [
-    "x = 1\r\ny = 2\r\n",                       # CRLF line ends
-    "[t]\n\n\n  k   =   'v'   \n",              # blanks and indentation
-    "arr = [\n [1, 2],\n [\n  3,\n ],\n]\nz = 1\n",
-    'k = """a""""\nj = 1\n',                   # a multi-line string ending in extra quotes
-    "[a.b]\nc = 1\n[a]\nd = 2\n",               # a super-table defined after its child
-    'e = "\\u00e9"\nf = 2\n',
-])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        "x = 1\r\ny = 2\r\n",  # CRLF line ends
+        "[t]\n\n\n  k   =   'v'   \n",  # blanks and indentation
+        "arr = [\n [1, 2],\n [\n  3,\n ],\n]\nz = 1\n",
+        'k = """a""""\nj = 1\n',  # a multi-line string ending in extra quotes
+        "[a.b]\nc = 1\n[a]\nd = 2\n",  # a super-table defined after its child
+        'e = "\\u00e9"\nf = 2\n',
+    ],
+)
 def test_documents_agree_with_tomllib(doc):
     data = tomllib.loads(doc)
     lines = key_lines(doc)

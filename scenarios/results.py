@@ -168,6 +168,33 @@ def result_hash(result: KindResult) -> str:
 
 
 # -- saving ---------------------------------------------------------------------------------------------
+def write_cogs(jobs, grid: Grid, *, workers: int | None = None) -> None:
+    """Write several rasters as Cloud-Optimised GeoTIFFs, in parallel threads (GDAL releases the GIL).
+
+    ``jobs`` are ``(path, array, units, description, tags)``. An error in any write is raised
+    once all writes have stopped.
+    """
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = list(jobs)
+    if not jobs:
+        return
+    n = workers or min(len(jobs), os.cpu_count() or 1, 4)
+
+    def one(job):
+        p, arr, units, description, tags = job
+        write_raster(p, arr, grid, units=units, description=description, cog=True, tags=tags)
+
+    if n <= 1:
+        for job in jobs:
+            one(job)
+        return
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        for fut in [pool.submit(one, job) for job in jobs]:
+            fut.result()
+
+
 def _layer_array(name: str, da, grid: Grid) -> np.ndarray:
     arr = np.asarray(getattr(da, "values", da))
     if arr.shape != grid.shape:
@@ -205,6 +232,7 @@ def save_result(result: KindResult, path, grid: Grid, *, tags: dict | None = Non
         "frames": None,
     }
     names = list(result.layers) if layers is None else [n for n in result.layers if n in set(layers)]
+    jobs = []
     for name in names:
         da = result.layers[name]
         units = getattr(da, "attrs", {}).get("units")
@@ -212,21 +240,14 @@ def save_result(result: KindResult, path, grid: Grid, *, tags: dict | None = Non
             raise TwinRuntimeError(f"result layer {name!r} has no units (the kind must set them)")
         long_name = da.attrs.get("long_name", name)
         arr = _layer_array(name, da, grid)
-        write_raster(
-            path / f"{name}.tif",
-            arr,
-            grid,
-            units=units,
-            description=long_name,
-            cog=True,
-            tags={**(tags or {}), "layer": name},
-        )
+        jobs.append((path / f"{name}.tif", arr, units, long_name, {**(tags or {}), "layer": name}))
         record["layers"][name] = {
             "file": f"{name}.tif",
             "units": units,
             "long_name": long_name,
             "dtype": str(arr.dtype),
         }
+    write_cogs(jobs, grid)
     if result.buildings is not None:
         df = result.buildings
         with atomic_output(path / "buildings.csv") as tmp:

@@ -53,12 +53,13 @@ from scenarios.results import (
     to_json,
     twin_digest,
     twin_hash,
+    write_cogs,
     write_json,
 )
 from scenarios.scenario import Scenario, load_scenario
 from twin.core import Twin, layer_dataarray
 from twin.errors import TwinExistsError, TwinIOError, TwinRuntimeError, TwinValueError
-from twin.io import atomic_dir, atomic_output, now_iso, write_raster
+from twin.io import atomic_dir, atomic_output, now_iso
 from twin.progress import status
 
 __all__ = [
@@ -686,19 +687,21 @@ def _write_run(
             save_result(run.result, tmp / "scenario", grid, tags={**tags, "part": "scenario"}, layers=wanted)
             (tmp / "difference").mkdir()
             diff_files = {}
+            jobs = []
             for name, da in run.differences.items():
                 if wanted is not None and name not in wanted:
                     continue
-                write_raster(
-                    tmp / "difference" / f"{name}.tif",
-                    da.values,
-                    grid,
-                    units=da.attrs["units"],
-                    description=da.attrs["long_name"],
-                    cog=True,
-                    tags={**tags, "part": "difference", "layer": name},
+                jobs.append(
+                    (
+                        tmp / "difference" / f"{name}.tif",
+                        da.values,
+                        da.attrs["units"],
+                        da.attrs["long_name"],
+                        {**tags, "part": "difference", "layer": name},
+                    )
                 )
                 diff_files[name] = f"difference/{name}.tif"
+            write_cogs(jobs, grid)
             run.record["files"] = {"difference": diff_files}
             bfile = _write_buildings(run, tmp / "buildings.gpkg")
             if bfile:
@@ -766,10 +769,10 @@ def render_pictures(
         kwargs["view"] = view
     paths = [Path(p) for p in (kind.render(run.scenario_twin, run.result, pictures_dir, **kwargs) or [])]
     if view is None:
-        for name, da in run.differences.items():
+        for name in _map_layers(run):
             paths.append(
                 difference_map(
-                    da,
+                    run.differences[name],
                     run.twin,
                     pictures_dir / f"difference_{name}.png",
                     lang=lang,
@@ -778,6 +781,18 @@ def render_pictures(
                 )
             )
     return paths
+
+
+#: At most this many plan maps of differences per run (every difference is written as a GeoTIFF anyway).
+MAX_DIFFERENCE_MAPS = 3
+
+
+def _map_layers(run: RunResult) -> list[str]:
+    """The difference layers worth a plan map: those that changed, ``[outputs] layers`` first, at most a few."""
+    wanted = run.scenario.outputs.get("layers") or []
+    order = [n for n in wanted if n in run.differences] + [n for n in run.differences if n not in wanted]
+    changed = [n for n in order if bool(np.nanmax(np.abs(run.differences[n].values), initial=0.0) > 0)]
+    return changed[:MAX_DIFFERENCE_MAPS]
 
 
 def _write_buildings(run: RunResult, path: Path) -> str | None:

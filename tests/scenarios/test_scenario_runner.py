@@ -279,3 +279,25 @@ def test_a_kind_that_caches_layers_on_the_baseline_is_caught(hill_twin, slope_fi
     monkeypatch.setattr(slope_kind, "simulate", caching)
     with pytest.raises(TwinRuntimeError, match=r"modified the baseline twin \(added layer:svf\)"):
         run_scenario(slope_file, twin=hill_twin, cache_dir=False)
+
+
+def test_plan_maps_only_for_a_few_changed_layers(slope_file, slope_kind, tmp_path, monkeypatch):
+    from twin.core import layer_dataarray
+
+    original = slope_kind.simulate
+
+    def more(twin, config):
+        res = original(twin, config)
+        g = twin.grid
+        res.layers["flat"] = layer_dataarray(g, "flat", np.zeros(g.shape, np.float32), units="m")  # never changes
+        for k in range(4):
+            res.layers[f"z{k}"] = layer_dataarray(g, f"z{k}", twin.array("terrain") * (k + 1), units="m")
+        return res
+
+    monkeypatch.setattr(slope_kind, "simulate", more)
+    run = run_scenario(slope_file, out_dir=tmp_path / "r", size=(320, 200), cache_dir=False)
+    maps = sorted(p.name for p in (tmp_path / "r" / "pictures").glob("difference_*.png"))
+    assert maps == ["difference_slope.png", "difference_z0.png", "difference_z1.png"]
+    # every difference is still written as a GeoTIFF
+    assert sorted(p.stem for p in (tmp_path / "r" / "difference").glob("*.tif")) == sorted(run.differences)
+    assert set(run.differences) == {"slope", "flat", "z0", "z1", "z2", "z3"}

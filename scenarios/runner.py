@@ -540,7 +540,7 @@ def run_scenario(
             out,
             clock,
             overwrite=overwrite,
-            render=render and scenario.outputs.get("pictures", True),
+            render=render and bool(scenario.outputs.get("pictures", True)),
             report=report and scenario.outputs.get("report", True),
             lang=lang,
             size=size,

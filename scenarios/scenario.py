@@ -69,7 +69,7 @@ SECTIONS = ("forcing", "parameters", "interventions", "outputs")
 #: Keys of ``[outputs]`` the runner understands for every kind.
 OUTPUT_KEYS: dict[str, str] = {
     "layers": "array of result layer names to write (default: every layer the kind produces)",
-    "pictures": "false to skip the pictures (default: true)",
+    "pictures": "false to skip the pictures, or the names of the kind's pictures to draw (default: true, all)",
     "report": "false to skip report.html (default: true)",
 }
 
@@ -409,10 +409,16 @@ def _check_outputs(outputs: dict, where: _Where) -> None:
         v = outputs["layers"]
         if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
             raise where.error(("outputs", "layers"), "'layers' in [outputs] must be an array of layer names")
-    for key in ("pictures", "report"):
-        if key in outputs and not isinstance(outputs[key], bool):
+    if "report" in outputs and not isinstance(outputs["report"], bool):
+        raise where.error(
+            ("outputs", "report"), f"'report' in [outputs] must be true or false, not {_type_name(outputs['report'])}"
+        )
+    if "pictures" in outputs:
+        v = outputs["pictures"]
+        if not isinstance(v, bool) and not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
             raise where.error(
-                (("outputs", key)), f"{key!r} in [outputs] must be true or false, not {_type_name(outputs[key])}"
+                ("outputs", "pictures"),
+                f"'pictures' in [outputs] must be true, false or an array of picture names, not {_type_name(v)}",
             )
 
 

@@ -118,7 +118,7 @@ BAD = [
     (
         'height = "3 m"',
         'height = "3 m"\n[outputs]\npictures = "yes"',
-        "s.toml:14: 'pictures' in [outputs] must be true or false, not a string",
+        "s.toml:14: 'pictures' in [outputs] must be true, false or an array of picture names, not a string",
     ),
     (
         'height = "3 m"',
@@ -193,3 +193,9 @@ def test_parse_text_in_memory(slope_kind, saved_hill):
     assert s.path is None and s.slug == "raised_ground_on_the_west_side"
     with pytest.raises(TwinValueError, match=r"^inline:7: unknown key"):
         parse_scenario(SLOPE_TOML.replace("threshold =", "thr ="), source="inline", base_dir=saved_hill.parent)
+
+
+def test_outputs_pictures_may_name_the_kinds_pictures(tmp_path, saved_hill, slope_kind):
+    p = _write(tmp_path, SLOPE_TOML + '\n[outputs]\npictures = ["slope_top"]\nreport = false\n')
+    s = load_scenario(p)
+    assert s.outputs == {"pictures": ["slope_top"], "report": False}

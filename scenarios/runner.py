@@ -466,9 +466,9 @@ def run_scenario(
     if baseline is None:
         status(f"{scenario.name}: baseline ({kind.name})")
         with clock.step("baseline"):
-            baseline = kind.simulate(base_twin, scenario.baseline_config)
+            baseline = kind.simulate(_isolated(base_twin), scenario.baseline_config)
     with clock.step("interventions"):
-        scen_twin = kind.apply_interventions(base_twin, scenario.config)
+        scen_twin = kind.apply_interventions(_isolated(base_twin), scenario.config)
     status(f"{scenario.name}: scenario ({len(scenario.interventions)} intervention(s))")
     with clock.step("scenario"):
         result = kind.simulate(scen_twin, scenario.config)
@@ -549,6 +549,22 @@ def run_scenario(
     if cache is not None and not reused:
         _store_baseline(baseline, base_twin, cached_dir, out if scenario.outputs.get("layers") is None else None)
     return run
+
+
+def _isolated(twin: Twin) -> Twin:
+    """A shallow copy of a twin for a kind to work on: same arrays, its own Dataset, table dict and meta.
+
+    A kind that adds or replaces layers or tables (a cache of sky-view factors, say) does so on
+    the copy and never reaches the caller's twin; a kind that writes *into* the shared arrays or
+    tables is still caught by the hash check after the run. Costs no array copy.
+    """
+    import copy
+
+    out = copy.copy(twin)
+    out.layers = twin.layers.copy(deep=False)
+    out.tables = dict(twin.tables)
+    out.meta = copy.deepcopy(twin.meta)
+    return out
 
 
 def _check_result(kind: str, part: str, result: KindResult, twin: Twin) -> None:

@@ -269,35 +269,29 @@ def test_run_without_output_folder(slope_file):
     assert "difference" in run._repr_html_() and "slope" in run.differences
 
 
-def test_a_kind_that_caches_layers_on_the_baseline_is_caught(hill_twin, slope_file, slope_kind, monkeypatch):
+def test_a_kind_that_caches_layers_never_reaches_the_callers_twin(hill_twin, slope_file, slope_kind, monkeypatch):
     original = slope_kind.simulate
+    seen = []
 
     def caching(twin, config):
-        twin.set_layer("svf", np.ones(twin.grid.shape, np.float32), units="1")  # a cache left on the caller's twin
+        twin.set_layer("svf", np.ones(twin.grid.shape, np.float32), units="1")  # a cache left on the twin it got
+        seen.append(twin)
         return original(twin, config)
 
     monkeypatch.setattr(slope_kind, "simulate", caching)
-    with pytest.raises(TwinRuntimeError, match=r"modified the baseline twin \(added layer:svf\)"):
-        run_scenario(slope_file, twin=hill_twin, cache_dir=False)
+    before = _snapshot(hill_twin)
+    run_scenario(slope_file, twin=hill_twin, cache_dir=False)
+    assert "svf" not in hill_twin and _snapshot(hill_twin) == before
+    assert all(t is not hill_twin for t in seen)
 
 
-def test_plan_maps_only_for_a_few_changed_layers(slope_file, slope_kind, tmp_path, monkeypatch):
-    from twin.core import layer_dataarray
-
+def test_a_kind_that_writes_into_shared_tables_is_caught(hill_twin, slope_file, slope_kind, monkeypatch):
     original = slope_kind.simulate
 
-    def more(twin, config):
-        res = original(twin, config)
-        g = twin.grid
-        res.layers["flat"] = layer_dataarray(g, "flat", np.zeros(g.shape, np.float32), units="m")  # never changes
-        for k in range(4):
-            res.layers[f"z{k}"] = layer_dataarray(g, f"z{k}", twin.array("terrain") * (k + 1), units="m")
-        return res
+    def writes(twin, config):
+        twin.buildings.loc[0, "height"] = 99.0  # in place, on the table the caller owns
+        return original(twin, config)
 
-    monkeypatch.setattr(slope_kind, "simulate", more)
-    run = run_scenario(slope_file, out_dir=tmp_path / "r", size=(320, 200), cache_dir=False)
-    maps = sorted(p.name for p in (tmp_path / "r" / "pictures").glob("difference_*.png"))
-    assert maps == ["difference_slope.png", "difference_z0.png", "difference_z1.png"]
-    # every difference is still written as a GeoTIFF
-    assert sorted(p.stem for p in (tmp_path / "r" / "difference").glob("*.tif")) == sorted(run.differences)
-    assert set(run.differences) == {"slope", "flat", "z0", "z1", "z2", "z3"}
+    monkeypatch.setattr(slope_kind, "simulate", writes)
+    with pytest.raises(TwinRuntimeError, match=r"modified the baseline twin \(changed table:buildings\)"):
+        run_scenario(slope_file, twin=hill_twin, cache_dir=False)

@@ -18,6 +18,7 @@ from twin.errors import TwinError, TwinInputError
 COMMANDS = {
     "demo": "scenarios.cli.demo",
     "info": "scenarios.cli.info",
+    "build": "scenarios.cli.build",
 }
 
 

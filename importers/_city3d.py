@@ -81,68 +81,44 @@ class Piece:
     source: str = "citygml"
 
 
-def _normal(ring: np.ndarray) -> np.ndarray:
-    r = ring - ring[0]
-    x, y, z = r[:, 0], r[:, 1], r[:, 2]
-    xn, yn, zn = np.roll(x, -1), np.roll(y, -1), np.roll(z, -1)
-    return np.array([((y - yn) * (z + zn)).sum(), ((z - zn) * (x + xn)).sum(), ((x - xn) * (y + yn)).sum()])
+def newell_normals(rings: list[np.ndarray]) -> np.ndarray:
+    """Newell normals (length = twice the area) of closed rings, all at once: (n, 3) float64."""
+    n = len(rings)
+    if n == 0:
+        return np.zeros((0, 3))
+    lens = np.fromiter((len(r) for r in rings), dtype=np.int64, count=n)
+    c = np.concatenate(rings)
+    starts = np.zeros(n, np.int64)
+    starts[1:] = np.cumsum(lens)[:-1]
+    first = np.repeat(c[starts], lens, axis=0)
+    c = c - first  # centred on each ring's first vertex: Lambert-93 coordinates are ~1e6
+    nxt = np.empty_like(c)
+    nxt[:-1] = c[1:]
+    nxt[-1] = c[-1]
+    last = starts + lens - 1
+    nxt[last] = c[last]  # rings are closed: the last vertex closes onto itself
+    x, y, z = c[:, 0], c[:, 1], c[:, 2]
+    xn, yn, zn = nxt[:, 0], nxt[:, 1], nxt[:, 2]
+    terms = np.column_stack([(y - yn) * (z + zn), (z - zn) * (x + xn), (x - xn) * (y + yn)])
+    return np.add.reduceat(terms, starts, axis=0)
 
 
-def _classify(ring: np.ndarray) -> str:
-    """Roof, wall or ground from the orientation of a face without semantics ('' if degenerate or 2D).
+def classify(normals: np.ndarray) -> np.ndarray:
+    """Roof, wall or ground from face normals ('' if degenerate or 2D).
 
     Faces within 5 degrees of vertical are walls; the others are roofs when they face up, ground when
     they face down (outward normals, CityGML's ring orientation).
     """
-    n = _normal(ring)
-    norm = np.linalg.norm(n)
-    if not np.isfinite(norm) or norm == 0:
-        return ""
-    nz = n[2] / norm
-    if abs(nz) < np.sin(np.radians(5.0)):
-        return "wall"
-    return "roof" if nz > 0 else "ground"
-
-
-def _poly2d(rings):
-    ext = rings[0]
-    if len(ext) < 4:
-        return None
-    holes = [h[:, :2] for h in rings[1:] if len(h) >= 4]
-    try:
-        p = shapely.polygons(ext[:, :2], holes=holes or None)
-    except Exception:  # degenerate rings (GEOS refuses fewer than 4 points etc.)
-        return None
-    if not p.is_valid:
-        p = shapely.make_valid(p)
-    return p if not p.is_empty else None
-
-
-def footprint_of(piece: Piece):
-    """The 2D footprint of a piece (Polygon/MultiPolygon) or None, and the rule used."""
-    polys = piece.polygons
-    cand = [r for t, r in polys if t == "ground"]
-    rule = "ground surfaces"
-    if not cand and piece.footprint:
-        cand, rule = piece.footprint, "lod0 footprint"
-    if not cand and polys:
-        normals = [(_normal(r[0]), r) for _, r in polys]
-        cand = [r for n, r in normals if np.linalg.norm(n) > 0 and n[2] < -0.5 * np.linalg.norm(n)]
-        rule = "downward faces"
-        if not cand:
-            cand = [r for n, r in normals if np.linalg.norm(n) > 0 and abs(n[2]) > 0.1 * np.linalg.norm(n)]
-            rule = "roof outline"
-    if not cand:
-        return None, ""
-    parts = [p for p in (_poly2d(r) for r in cand) if p is not None]
-    if not parts:
-        return None, ""
-    if len(parts) == 1:
-        fp = parts[0]
-    else:
-        fp = shapely.union_all(parts, grid_size=1e-3)
-    fp = _polygonal(fp)
-    return fp, rule
+    norm = np.linalg.norm(normals, axis=1)
+    out = np.full(len(normals), "", dtype=object)
+    ok = np.isfinite(norm) & (norm > 0)
+    nz = np.zeros(len(normals))
+    nz[ok] = normals[ok, 2] / norm[ok]
+    wall = ok & (np.abs(nz) < np.sin(np.radians(5.0)))
+    out[wall] = "wall"
+    out[ok & ~wall & (nz > 0)] = "roof"
+    out[ok & ~wall & (nz < 0)] = "ground"
+    return out
 
 
 def _polygonal(g):
@@ -156,14 +132,23 @@ def _polygonal(g):
     return None
 
 
-class CityTables:
-    """Accumulates buildings rows and surface polygons; builds the two tables at the end."""
+_FOOTPRINT_RULES = ("", "ground surfaces", "lod0 footprint", "downward faces", "roof outline")
 
-    def __init__(self, *, keep_surfaces: bool = True, source: str = "citygml"):
+
+class CityTables:
+    """Accumulates buildings and surface polygons; builds the two tables at the end.
+
+    Pieces are processed in batches so that normals, altitudes and footprints are computed with a few
+    vectorised NumPy/Shapely calls per batch rather than per building.
+    """
+
+    def __init__(self, *, keep_surfaces: bool = True, source: str = "citygml", batch: int = 1024):
         self.rows: list[dict] = []
         self.footprints: list = []
         self.keep_surfaces = keep_surfaces
         self.source = source
+        self.batch = batch
+        self._pending: list[Piece] = []
         self._coords: list[np.ndarray] = []
         self._ring_len: list[int] = []
         self._poly_rings: list[int] = []
@@ -174,26 +159,168 @@ class CityTables:
         self.counts = {"pieces": 0, "no_footprint": 0, "degenerate_polygons": 0}
 
     def add(self, piece: Piece) -> None:
-        self.counts["pieces"] += 1
-        fp, rule = footprint_of(piece)
-        zs = [r[0][:, 2] for _, r in piece.polygons] + [r[0][:, 2] for r in piece.footprint]
-        zall = np.concatenate(zs) if zs else np.array([])
-        zall = zall[np.isfinite(zall)]
-        ground = [r[0][:, 2] for t, r in piece.polygons if t == "ground"] or [r[0][:, 2] for r in piece.footprint]
-        gz = np.concatenate(ground) if ground else zall
-        gz = gz[np.isfinite(gz)]
-        ground_z = float(gz.min()) if gz.size else piece.ground_z_attribute
-        top_z = float(zall.max()) if zall.size else np.nan
-        roofs = [r[0][:, 2] for t, r in piece.polygons if t == "roof"]
-        if roofs:
-            eaves_z = min(float(np.nanmin(z)) for z in roofs if np.isfinite(z).any()) if any(np.isfinite(z).any() for z in roofs) else np.nan
-        elif piece.lod == 1:
-            eaves_z = top_z
-        elif piece.lod == 0 and piece.polygons:
-            # LoD0 roof edge above a LoD0 footprint
-            eaves_z = top_z
+        self._pending.append(piece)
+        if len(self._pending) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        pieces, self._pending = self._pending, []
+        if not pieces:
+            return
+        self.counts["pieces"] += len(pieces)
+        n = len(pieces)
+        # every polygon of the batch, grouped by piece
+        npoly = np.fromiter((len(p.polygons) for p in pieces), dtype=np.int64, count=n)
+        first = np.zeros(n + 1, np.int64)
+        first[1:] = np.cumsum(npoly)
+        owner = np.repeat(np.arange(n), npoly)
+        types = np.array([t for p in pieces for t, _ in p.polygons], dtype=object)
+        exteriors = [r[0] for p in pieces for _, r in p.polygons]
+        m = len(exteriors)
+        if m:
+            normals = newell_normals(exteriors)
+            lens = np.fromiter((len(r) for r in exteriors), dtype=np.int64, count=m)
+            starts = np.zeros(m, np.int64)
+            starts[1:] = np.cumsum(lens)[:-1]
+            zc = np.concatenate(exteriors)[:, 2]
+            zmin = np.fmin.reduceat(zc, starts)
+            zmax = np.fmax.reduceat(zc, starts)
         else:
-            eaves_z = np.nan
+            normals = np.zeros((0, 3))
+            zmin = zmax = np.zeros(0)
+        norm = np.linalg.norm(normals, axis=1) if m else np.zeros(0)
+        is_ground = types == "ground"
+        is_roof = types == "roof"
+        down = (norm > 0) & (normals[:, 2] < -0.5 * norm) if m else np.zeros(0, bool)
+        flat = (norm > 0) & (np.abs(normals[:, 2]) > 0.1 * norm) if m else np.zeros(0, bool)
+
+        def per_piece(func, values, mask):
+            out = np.full(n, np.nan)
+            v = np.where(mask, values, np.nan)
+            has = npoly > 0
+            if m and has.any():
+                red = func.reduceat(v, first[:-1][has])
+                out[has] = red
+            return out
+
+        ground_poly = per_piece(np.fmin, zmin, is_ground)
+        min_all = per_piece(np.fmin, zmin, np.ones(m, bool))
+        top_all = per_piece(np.fmax, zmax, np.ones(m, bool))
+        eaves_roof = per_piece(np.fmin, zmin, is_roof)
+        n_ground = np.bincount(owner[is_ground], minlength=n) if m else np.zeros(n, int)
+        n_down = np.bincount(owner[down], minlength=n) if m else np.zeros(n, int)
+
+        # footprint candidates of each piece: (rings list, rule)
+        cand_rings: list = []
+        cand_piece: list[int] = []
+        rule = np.zeros(n, np.int8)
+        for i, p in enumerate(pieces):
+            lo, hi = first[i], first[i + 1]
+            if n_ground[i]:
+                sel, r = [p.polygons[k - lo][1] for k in range(lo, hi) if is_ground[k]], 1
+            elif p.footprint:
+                sel, r = p.footprint, 2
+            elif n_down[i]:
+                sel, r = [p.polygons[k - lo][1] for k in range(lo, hi) if down[k]], 3
+            else:
+                sel, r = [p.polygons[k - lo][1] for k in range(lo, hi) if flat[k]], 4
+            if not sel:
+                continue
+            rule[i] = r
+            seen = set()
+            for rings in sel:
+                key = rings[0].tobytes()
+                if key in seen:
+                    continue  # the same ring twice (a solid referencing a listed surface) adds nothing
+                seen.add(key)
+                cand_rings.append(rings)
+                cand_piece.append(i)
+        footprints = self._footprints(cand_rings, np.asarray(cand_piece, np.int64), n)
+        for i, p in enumerate(pieces):
+            fz = np.concatenate([r[0][:, 2] for r in p.footprint]) if p.footprint else None
+            fz_min = float(np.nanmin(fz)) if fz is not None and np.isfinite(fz).any() else np.nan
+            fz_max = float(np.nanmax(fz)) if fz is not None and np.isfinite(fz).any() else np.nan
+            top_z = float(np.fmax(top_all[i], fz_max))
+            if np.isfinite(ground_poly[i]):
+                ground_z = ground_poly[i]
+            elif np.isfinite(fz_min):
+                ground_z = fz_min
+            elif np.isfinite(min_all[i]):
+                ground_z = min_all[i]
+            else:
+                ground_z = p.ground_z_attribute
+            if np.isfinite(eaves_roof[i]):
+                eaves_z = eaves_roof[i]
+            elif p.lod in (0, 1) and npoly[i]:
+                eaves_z = top_z  # the top of a LoD1 block, or a LoD0 roof edge
+            else:
+                eaves_z = np.nan
+            self._row(p, footprints[i], _FOOTPRINT_RULES[rule[i]] if footprints[i] is not None else "",
+                      float(ground_z), float(eaves_z), top_z)
+        if self.keep_surfaces and m:
+            derived = classify(normals) if (types == "").any() else None
+            k = 0
+            for p in pieces:
+                for t, rings in p.polygons:
+                    semantic = "file"
+                    if not t:
+                        t = derived[k]
+                        semantic = "orientation"
+                    k += 1
+                    if not t:
+                        continue
+                    rings = [r for r in rings if len(r) >= 4]
+                    if not rings:
+                        self.counts["degenerate_polygons"] += 1
+                        continue
+                    for r in rings:
+                        self._coords.append(r)
+                        self._ring_len.append(len(r))
+                    self._poly_rings.append(len(rings))
+                    self._poly_owner.append(p.external_id)
+                    self._poly_type.append(t)
+                    self._poly_semantic.append(semantic)
+                    self._poly_lod.append(p.lod)
+
+    @staticmethod
+    def _footprints(cand_rings: list, cand_piece: np.ndarray, n: int) -> list:
+        """2D footprints of ``n`` pieces from their candidate polygons (built at once, unioned per piece)."""
+        out: list = [None] * n
+        if not cand_rings:
+            return out
+        coords, ring_len, poly_rings = [], [], []
+        keep = [len(r[0]) >= 4 and np.isfinite(r[0][:, :2]).all() for r in cand_rings]
+        cand_rings = [r for r, k in zip(cand_rings, keep) if k]
+        cand_piece = cand_piece[np.asarray(keep, bool)] if len(keep) else cand_piece
+        if not cand_rings:
+            return out
+        for rings in cand_rings:
+            rings = [rings[0]] + [h for h in rings[1:] if len(h) >= 4]
+            for r in rings:
+                coords.append(r[:, :2])
+                ring_len.append(len(r))
+            poly_rings.append(len(rings))
+        coords = np.concatenate(coords)
+        ro = np.zeros(len(ring_len) + 1, np.int64)
+        ro[1:] = np.cumsum(ring_len)
+        po = np.zeros(len(poly_rings) + 1, np.int64)
+        po[1:] = np.cumsum(poly_rings)
+        polys = shapely.from_ragged_array(GeometryType.POLYGON, coords, offsets=(ro, po))
+        bad = ~shapely.is_valid(polys)
+        if bad.any():
+            polys[bad] = shapely.make_valid(polys[bad])
+        starts = np.flatnonzero(np.r_[True, cand_piece[1:] != cand_piece[:-1]])
+        ends = np.r_[starts[1:], len(cand_piece)]
+        for s, e in zip(starts, ends):
+            i = int(cand_piece[s])
+            if e - s == 1:
+                g = polys[s]
+            else:
+                g = shapely.union_all(polys[s:e], grid_size=1e-3)
+            out[i] = _polygonal(g)
+        return out
+
+    def _row(self, piece: Piece, fp, rule: str, ground_z: float, eaves_z: float, top_z: float) -> None:
         geo_height = eaves_z - ground_z if np.isfinite(eaves_z) and np.isfinite(ground_z) else np.nan
         geo_top = top_z - ground_z if np.isfinite(top_z) and np.isfinite(ground_z) else np.nan
         if not (geo_height > 0):
@@ -240,28 +367,9 @@ class CityTables:
             "function": piece.function,
         })
         self.footprints.append(fp)
-        if self.keep_surfaces:
-            for t, rings in piece.polygons:
-                semantic = "file"
-                if not t:
-                    t = _classify(rings[0])
-                    semantic = "orientation"
-                    if not t:
-                        continue
-                if any(len(r) < 4 for r in rings[:1]):
-                    self.counts["degenerate_polygons"] += 1
-                    continue
-                rings = [r for r in rings if len(r) >= 4]
-                for r in rings:
-                    self._coords.append(r)
-                    self._ring_len.append(len(r))
-                self._poly_rings.append(len(rings))
-                self._poly_owner.append(piece.external_id)
-                self._poly_type.append(t)
-                self._poly_semantic.append(semantic)
-                self._poly_lod.append(piece.lod)
 
     def buildings(self, crs) -> gpd.GeoDataFrame:
+        self.flush()
         cols = ["external_id", "building", "name", "height", "roof_height", "ground_z", "floors", "use", "year", "lod",
                 "height_source", "floors_source", "use_source", "year_source", "footprint_source", "measured_height",
                 "function"]
@@ -276,6 +384,7 @@ class CityTables:
         return gdf
 
     def surfaces(self, crs) -> gpd.GeoDataFrame:
+        self.flush()
         if not self._poly_rings:
             return gpd.GeoDataFrame({"external_id": [], "surface": [], "area": np.zeros(0, np.float32),
                                      "slope": np.zeros(0, np.float32), "azimuth": np.zeros(0, np.float32),

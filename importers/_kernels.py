@@ -129,3 +129,112 @@ def percentile_by_label(labels, values, n_labels, *, q):
         frac = pos - lo
         out[k] = seg[lo] + (seg[hi] - seg[lo]) * frac
     return out, cnt
+
+
+@numba.njit(cache=True)
+def parse_numbers(buf, out, ends):
+    """Parse whitespace-separated decimal numbers from ASCII bytes; ``|`` ends a group (a ring).
+
+    Parameters
+    ----------
+    buf : uint8 array
+        The text, ASCII.
+    out : float64 array
+        Receives the numbers (large enough: ``len(buf) // 2 + 1``).
+    ends : int64 array
+        Receives, for each group, the index in ``out`` one past its last number.
+
+    Returns
+    -------
+    (n_numbers, n_groups, status)
+        ``status`` 0: all parsed exactly; 1: a number needs more than 15 significant digits or a large
+        exponent (the caller re-parses with Python's correctly rounded ``float``); 2: not a number.
+
+    Exactness: a mantissa below 2**53 and a power of ten up to 1e22 are exact doubles, so one
+    multiplication or division gives the correctly rounded value (Clinger's fast path), the same
+    double as ``float(text)``.
+    """
+    pow10 = np.empty(23, np.float64)
+    p = 1.0
+    for i in range(23):
+        pow10[i] = p
+        p *= 10.0
+    n = buf.shape[0]
+    i = 0
+    k = 0
+    g = 0
+    status = 0
+    while i < n:
+        c = buf[i]
+        if c == 124:  # '|'
+            ends[g] = k
+            g += 1
+            i += 1
+            continue
+        if c == 32 or c == 9 or c == 10 or c == 13:
+            i += 1
+            continue
+        neg = False
+        if c == 45 or c == 43:  # '-' '+'
+            neg = c == 45
+            i += 1
+        mant = 0
+        scale = 0
+        seen = False
+        while i < n and 48 <= buf[i] <= 57:
+            if mant < 900719925474099:  # (2**53 - 9) // 10: mant * 10 + 9 stays exact
+                mant = mant * 10 + (buf[i] - 48)
+            else:
+                scale += 1
+                if buf[i] != 48:
+                    status = 1
+            seen = True
+            i += 1
+        if i < n and buf[i] == 46:  # '.'
+            i += 1
+            while i < n and 48 <= buf[i] <= 57:
+                if mant < 900719925474099:
+                    mant = mant * 10 + (buf[i] - 48)
+                    scale -= 1
+                elif buf[i] != 48:
+                    status = 1
+                seen = True
+                i += 1
+        if not seen:
+            return k, g, 2
+        if i < n and (buf[i] == 101 or buf[i] == 69):  # 'e' 'E'
+            i += 1
+            eneg = False
+            if i < n and (buf[i] == 45 or buf[i] == 43):
+                eneg = buf[i] == 45
+                i += 1
+            e = 0
+            edig = False
+            while i < n and 48 <= buf[i] <= 57:
+                if e < 10000:
+                    e = e * 10 + (buf[i] - 48)
+                edig = True
+                i += 1
+            if not edig:
+                return k, g, 2
+            scale += -e if eneg else e
+        if i < n and not (buf[i] == 32 or buf[i] == 9 or buf[i] == 10 or buf[i] == 13 or buf[i] == 124):
+            return k, g, 2
+        v = float(mant)
+        if scale < 0:
+            if -scale <= 22:
+                v = v / pow10[-scale]
+            else:
+                status = 1
+                v = v / 10.0 ** (-scale)
+        elif scale > 0:
+            if scale <= 22:
+                v = v * pow10[scale]
+            else:
+                status = 1
+                v = v * 10.0 ** scale
+        out[k] = -v if neg else v
+        k += 1
+    ends[g] = k
+    g += 1
+    return k, g, status

@@ -56,6 +56,7 @@ from lxml import etree
 
 from importers._city3d import FUNCTION_TO_USE, SURFACE_TYPES, CityTables, Piece
 from importers._common import Notes, check_file, crs_hint, horizontal_crs, parse_crs_name, same_crs
+from importers._kernels import parse_numbers
 from twin.errors import TwinCRSError, TwinFormatError
 
 __all__ = ["CityModel", "CityGMLStream", "read_citygml", "check_xml_prolog"]
@@ -67,12 +68,6 @@ _LOD_ORDER = (2, 3, 4, 1, 0)
 _MEMBERS = ("cityObjectMember", "featureMember", "member")
 _PART_PROPS = ("consistsOfBuildingPart", "buildingPart")
 _BOUNDARY_PROPS = ("boundedBy", "boundary")
-_CONTAINERS = {
-    "MultiSurface", "CompositeSurface", "Shell", "Solid", "MultiSolid", "CompositeSolid", "Surface",
-    "TriangulatedSurface", "Tin", "PolyhedralSurface", "patches", "trianglePatches", "polygonPatches", "exterior",
-    "surfaceMember", "surfaceMembers", "solidMember", "solidMembers", "baseSurface", "OrientableSurface",
-    "CompositeSurface", "shell",
-}
 _POLYGONS = {"Polygon", "Triangle", "Rectangle", "PolygonPatch"}
 _VERSIONS = {
     "http://www.opengis.net/citygml/1.0": "1.0",
@@ -80,12 +75,46 @@ _VERSIONS = {
     "http://www.opengis.net/citygml/3.0": "3.0",
 }
 _PROLOG_LIMIT = 1 << 20
+_WALK_TAGS = ("{*}Polygon", "{*}Triangle", "{*}Rectangle", "{*}PolygonPatch", "{*}surfaceMember", "{*}baseSurface",
+              "{*}solidMember", "{*}polygonPatches", "{*}patches", "{*}trianglePatches")
+_ID_TAGS = ("{*}Polygon", "{*}Triangle", "{*}Rectangle", "{*}PolygonPatch", "{*}CompositeSurface", "{*}MultiSurface",
+            "{*}Surface", "{*}OrientableSurface", "{*}Solid", "{*}Shell", "{*}TriangulatedSurface", "{*}Tin",
+            "{*}CompositeSolid", "{*}MultiSolid", "{*}BuildingPart")
+_COORD_TAGS = ("{*}posList", "{*}pos", "{*}coordinates")
+_BOUNDARIES = {"exterior": True, "outerBoundaryIs": True, "interior": False, "innerBoundaryIs": False}
+#: The children of a Building/BuildingPart worth reading (filtered in C: generic attributes, addresses,
+#: rooms and installations are never visited).
+_CHILD_TAGS = tuple(f"{{*}}lod{n}{k}" for n in range(5) for k in ("Solid", "MultiSurface", "Geometry", "FootPrint", "RoofEdge")) + (
+    "{*}boundedBy", "{*}boundary", "{*}consistsOfBuildingPart", "{*}buildingPart", "{*}measuredHeight", "{*}height",
+    "{*}storeysAboveGround", "{*}yearOfConstruction", "{*}dateOfConstruction", "{*}function", "{*}usage", "{*}name",
+)
+
+
+_LN_CACHE: dict = {}
+_LOD_CACHE: dict = {}
+
+
+def _lod_prop(ln: str):
+    """``(lod, kind)`` of a geometry property name such as ``lod2MultiSurface``, else None (cached)."""
+    try:
+        return _LOD_CACHE[ln]
+    except KeyError:
+        m = _LOD_PROP.match(ln)
+        v = (int(m.group(1)), m.group(2)) if m else None
+        _LOD_CACHE[ln] = v
+        return v
 
 
 def _ln(tag) -> str:
-    if not isinstance(tag, str):
-        return ""
-    return tag[tag.rfind("}") + 1:]
+    """Local name of a tag (cached: a file has few distinct tags)."""
+    try:
+        return _LN_CACHE[tag]
+    except (KeyError, TypeError):
+        if not isinstance(tag, str):
+            return ""
+        ln = tag[tag.rfind("}") + 1:]
+        _LN_CACHE[tag] = ln
+        return ln
 
 
 # -- security: read the prolog before the parser sees anything ----------------------------------------
@@ -154,10 +183,10 @@ class _Raw:
     """What one Building/BuildingPart element holds, before choosing a LoD."""
 
     oid: str
-    semantic: dict = field(default_factory=dict)   # lod -> [(type, rings)]
-    plain: dict = field(default_factory=dict)      # lod -> [rings]
-    footprint: list = field(default_factory=list)  # lod0 footprint rings
-    roofedge: list = field(default_factory=list)   # lod0 roof edge rings
+    semantic: dict = field(default_factory=dict)   # lod -> [(type, property element)]
+    plain: dict = field(default_factory=dict)      # lod -> [property elements] (solids, multi-surfaces)
+    footprint: list = field(default_factory=list)  # lod0FootPrint property elements
+    roofedge: list = field(default_factory=list)   # lod0RoofEdge property elements
     parts: list = field(default_factory=list)
     name: str = ""
     measured: float = float("nan")
@@ -211,8 +240,12 @@ class CityGMLStream:
         self.crs: str | None = self._override
         self._engineering: dict[str, tuple[str, np.ndarray]] = {}
         self._offset = np.zeros(3)
+        self._has_offset = False
         self._transformer = None
         self._crs_settled = False
+        self._orientable = False
+        self._ids = None
+        self._bel = None
         self.bounds = None
 
     # -- CRS -----------------------------------------------------------------------------------
@@ -230,6 +263,7 @@ class CityGMLStream:
             base, anchor = self._engineering[name[1:]]
             self.file_crs = base
             self._offset = anchor
+            self._has_offset = bool(anchor.any())
             self.notes.add(f"{self.path.name}: local engineering CRS {name} anchored at ({', '.join(f'{v:.2f}' for v in anchor)}) in {base}")
         elif name and not name.startswith("#"):
             self.file_crs = parse_crs_name(name, where=where)
@@ -265,7 +299,7 @@ class CityGMLStream:
         self._crs_settled = True
 
     def _place(self, rings: list[np.ndarray]) -> list[np.ndarray]:
-        if self._offset.any():
+        if self._has_offset:
             rings = [r + self._offset for r in rings]
         if self._transformer is None or not rings:
             return rings
@@ -354,6 +388,8 @@ class CityGMLStream:
         self._settle_crs(bel)
         self._ids = None
         self._bel = bel
+        self._orientable = next(bel.iter("{*}OrientableSurface"), None) is not None
+        self._rt, self._rd, self._rr = [], [], []
         top = self._read_object(bel)
         bid = top.oid or f"building-{self.counts['buildings']}"
         parts = []
@@ -375,6 +411,7 @@ class CityGMLStream:
             pieces = [only]
         else:
             pieces = ([top_piece] if top_piece is not None else []) + part_pieces
+        pieces = self._materialize(pieces)
         if not pieces:
             self.counts["without_geometry"] += 1
             return
@@ -384,25 +421,28 @@ class CityGMLStream:
         yield from pieces
 
     def _piece(self, raw: _Raw, pid: str, bid: str, parent: _Raw | None) -> Piece | None:
+        """Choose the level of detail and walk only its geometry (solids referencing listed surfaces are skipped)."""
         lod = None
+        polys: list = []
+        footprint: list = []
         for L in _LOD_ORDER:
-            if raw.semantic.get(L) or raw.plain.get(L) or (L == 0 and (raw.footprint or raw.roofedge)):
+            if L == 0:
+                footprint = [r for el in raw.footprint + raw.plain.get(0, []) for _, r in self._polygons_of(el)]
+                polys = [("roof", r) for el in raw.roofedge for _, r in self._polygons_of(el)]
+                polys += [(t, r) for t, el in raw.semantic.get(0, []) for _, r in self._polygons_of(el)]
+                if footprint or polys:
+                    lod = 0
+                    break
+                continue
+            if raw.semantic.get(L):
+                polys = [(t, r) for t, el in raw.semantic[L] for _, r in self._polygons_of(el)]
+            if not polys and raw.plain.get(L):
+                polys = [("", r) for el in raw.plain[L] for _, r in self._polygons_of(el)]
+            if polys:
                 lod = L
                 break
         if lod is None:
             return None
-        if raw.semantic.get(lod):
-            polys = list(raw.semantic[lod])
-        elif lod == 0:
-            polys = []
-        else:
-            polys = [("", r) for r in raw.plain.get(lod, [])]
-        footprint = []
-        if lod == 0:
-            footprint = list(raw.footprint) + list(raw.plain.get(0, []))
-            polys += [("roof", r) for r in raw.roofedge]
-        polys = [(t, self._place(r)) for t, r in polys]
-        footprint = [self._place(r) for r in footprint]
         name = raw.name or (parent.name if parent else "")
         year = raw.year or (parent.year if parent else 0)
         function = raw.function or (parent.function if parent else "")
@@ -418,30 +458,26 @@ class CityGMLStream:
 
     def _read_object(self, el) -> _Raw:
         raw = _Raw(oid=next((el.get(k) for k in _GML_IDS if el.get(k)), ""))
-        for child in el:
+        for child in el.iterchildren(*_CHILD_TAGS):
             ln = _ln(child.tag)
-            if not ln:
-                continue
-            m = _LOD_PROP.match(ln)
+            m = _lod_prop(ln)
             if m:
-                lod, kind = int(m.group(1)), m.group(2)
-                rings = self._polygons_of(child)
+                lod, kind = m
                 if kind == "FootPrint":
-                    raw.footprint.extend(r for _, r in rings)
+                    raw.footprint.append(child)
                 elif kind == "RoofEdge":
-                    raw.roofedge.extend(r for _, r in rings)
+                    raw.roofedge.append(child)
                 else:
-                    raw.plain.setdefault(lod, []).extend(r for _, r in rings)
+                    raw.plain.setdefault(lod, []).append(child)
             elif ln in _BOUNDARY_PROPS:
                 for surf in child:
                     stype = SURFACE_TYPES.get(_ln(surf.tag))
                     if stype is None:
                         continue
                     for prop in surf:
-                        m2 = _LOD_PROP.match(_ln(prop.tag))
+                        m2 = _lod_prop(_ln(prop.tag))
                         if m2:
-                            for _, r in self._polygons_of(prop):
-                                raw.semantic.setdefault(int(m2.group(1)), []).append((stype, r))
+                            raw.semantic.setdefault(m2[0], []).append((stype, prop))
             elif ln in _PART_PROPS:
                 for part in child:
                     if _ln(part.tag) == "BuildingPart":
@@ -500,105 +536,180 @@ class CityGMLStream:
             return None
         if self._ids is None:
             self._ids = {}
-            for e in self._bel.iter():
-                if isinstance(e.tag, str):
-                    for k in _GML_IDS:
-                        v = e.get(k)
-                        if v:
-                            self._ids[v] = e
+            for e in self._bel.iter(*_ID_TAGS):
+                for k in _GML_IDS:
+                    v = e.get(k)
+                    if v:
+                        self._ids[v] = e
         target = self._ids.get(href[1:])
         if target is None:
             self.counts["unresolved_xlinks"] += 1
         return target
 
-    def _polygons_of(self, el, dim: int | None = None, reverse: bool = False, depth: int = 0):
-        """All polygons under a geometry property: a list of ('', [rings])."""
+    def _polygons_of(self, prop, depth: int = 0, reverse: bool = False) -> list:
+        """All polygons under a geometry property (inline or by xlink): a list of ('', [rings])."""
         out: list = []
-        self._walk(el, dim or self.dim, reverse, depth, out)
-        return out
-
-    def _walk(self, el, dim, reverse, depth, out) -> None:
-        if depth > 40:
-            return
-        d = el.get("srsDimension")
+        if depth > 8:
+            return out
+        dim = self.dim
+        d = prop.get("srsDimension")
+        if d is None and len(prop):
+            d = prop[0].get("srsDimension")
         if d and d.isdigit():
             dim = int(d)
-        href = el.get(_XLINK_HREF)
-        if href is not None and len(el) == 0:
-            target = self._resolve(href)
-            if target is not None:
-                self._walk(target, dim, reverse, depth + 1, out)
-            return
-        ln = _ln(el.tag)
-        if ln in _POLYGONS:
-            rings = self._rings(el, dim, reverse)
+        if _ln(prop.tag) in _POLYGONS:
+            rings = self._rings(prop, dim, reverse)
             if rings:
                 out.append(("", rings))
-            else:
-                self.counts["skipped_polygons"] += 1
-            return
-        if ln == "OrientableSurface" and el.get("orientation") == "-":
-            reverse = not reverse
-        for child in el:
-            cln = _ln(child.tag)
-            if cln in _CONTAINERS or cln in _POLYGONS or _LOD_PROP.match(cln) or (child.get(_XLINK_HREF) is not None):
-                self._walk(child, dim, reverse, depth + 1, out)
-
-    def _rings(self, poly, dim, reverse) -> list[np.ndarray]:
-        rings = []
-        for b in poly:
-            bln = _ln(b.tag)
-            if bln not in ("exterior", "interior", "outerBoundaryIs", "innerBoundaryIs"):
-                continue
-            for ring in b:
-                c = self._ring_coords(ring, dim)
-                if c is None:
-                    continue
-                if reverse:
-                    c = c[::-1]
-                if bln in ("exterior", "outerBoundaryIs"):
-                    rings.insert(0, c)
+            return out
+        for e in prop.iter(*_WALK_TAGS):
+            ln = _ln(e.tag)
+            if ln in _POLYGONS:
+                rev = reverse ^ (self._orientable and self._reversed(e, prop))
+                rings = self._rings(e, dim, rev)
+                if rings:
+                    out.append(("", rings))
                 else:
-                    rings.append(c)
-        if not rings or len(rings[0]) < 4:
-            return []
-        return rings
+                    self.counts["skipped_polygons"] += 1
+            elif len(e) == 0:
+                href = e.get(_XLINK_HREF)
+                if href is None:
+                    continue
+                target = self._resolve(href)
+                if target is not None:
+                    rev = reverse ^ (self._orientable and self._reversed(e, prop))
+                    out.extend(self._polygons_of(target, depth + 1, rev))
+        return out
 
-    def _ring_coords(self, ring, dim) -> np.ndarray | None:
-        d = ring.get("srsDimension")
-        if d and d.isdigit():
-            dim = int(d)
-        texts = []
-        for c in ring.iter("{*}posList", "{*}pos", "{*}coordinates"):
+    @staticmethod
+    def _reversed(e, stop) -> bool:
+        """Whether an odd number of OrientableSurface orientation="-" lie between ``e`` and ``stop``."""
+        flip = False
+        p = e.getparent()
+        while p is not None and p is not stop:
+            if _ln(p.tag) == "OrientableSurface" and p.get("orientation") == "-":
+                flip = not flip
+            p = p.getparent()
+        return flip
+
+    def _rings(self, poly, dim, reverse) -> list[int]:
+        """Ring ids (exterior first) of a polygon element; the numbers are parsed later, per building."""
+        rings: list[int] = []
+        cur = None
+        texts: list[str] = []
+        exterior = False
+        d = dim
+        for c in poly.iter(*_COORD_TAGS):
+            t = c.text
+            if not t:
+                continue
+            ring = c.getparent()
+            if ring is not cur:
+                if texts:
+                    self._add_ring(rings, texts, d, reverse, exterior)
+                cur, texts, d = ring, [], dim
+                b = ring
+                while b is not None and b is not poly:
+                    bln = _ln(b.tag)
+                    if bln in _BOUNDARIES:
+                        break
+                    b = b.getparent()
+                exterior = b is not None and b is not poly and _BOUNDARIES[_ln(b.tag)]
+                if b is None or b is poly:
+                    cur, texts = None, []
+                    continue
             cd = c.get("srsDimension")
-            if cd and cd.isdigit():
-                dim = int(cd)
-            t = c.text or ""
+            if cd:
+                d = int(cd) if cd.isdigit() else d
             if _ln(c.tag) == "coordinates":
                 t = t.replace(",", " ")
             texts.append(t)
-        if not texts:
-            return None
+        if texts:
+            self._add_ring(rings, texts, d, reverse, exterior)
+        return rings
+
+    def _add_ring(self, rings: list, texts: list, dim: int, reverse: bool, exterior: bool) -> None:
+        rid = len(self._rt)
+        self._rt.append(texts[0] if len(texts) == 1 else " ".join(texts))
+        self._rd.append(dim)
+        self._rr.append(reverse)
+        if exterior:
+            rings.insert(0, rid)
+        else:
+            rings.append(rid)
+
+    def _parse_rings(self, ids: list[int]) -> dict:
+        """Coordinates of the rings ``ids`` as (n, 3) arrays (closed; None when unusable)."""
+        texts = [self._rt[i] for i in ids]
+        joined = "|".join(texts)
         try:
-            vals = np.array(" ".join(texts).split(), dtype=np.float64)
-        except ValueError:
-            raise TwinFormatError(f"{self.path}: non-numeric coordinates in building {self._bel_id()}") from None
-        if vals.size % dim:
-            if dim == 3 and vals.size % 2 == 0:
+            buf = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+        except UnicodeEncodeError:
+            buf = None
+        vals = None
+        if buf is not None:
+            out = np.empty(len(buf) // 2 + 2, np.float64)
+            ends = np.empty(len(texts), np.int64)
+            k, g, status = parse_numbers(buf, out, ends)
+            if status == 0 and g == len(texts):
+                vals = out
+                bounds = np.empty(len(texts) + 1, np.int64)
+                bounds[0] = 0
+                bounds[1:] = ends
+        result = {}
+        for j, i in enumerate(ids):
+            if vals is not None:
+                arr = vals[bounds[j]:bounds[j + 1]]
+            else:
+                try:
+                    arr = np.array(self._rt[i].split(), dtype=np.float64)
+                except ValueError:
+                    raise TwinFormatError(f"{self.path}: non-numeric coordinates in building {self._bel_id()}") from None
+            result[i] = self._to_ring(arr, self._rd[i], self._rr[i])
+        return result
+
+    def _to_ring(self, arr: np.ndarray, dim: int, reverse: bool):
+        n = arr.size
+        if n % dim:
+            if dim == 3 and n % 2 == 0:
                 dim = 2
             else:
                 self.counts["skipped_polygons"] += 1
                 return None
-        xyz = vals.reshape(-1, dim)
+        xyz = arr.reshape(-1, dim)
         if dim == 2:
             xyz = np.column_stack([xyz, np.full(len(xyz), np.nan)])
         elif dim > 3:
             xyz = xyz[:, :3]
-        if len(xyz) and not np.array_equal(xyz[0], xyz[-1], equal_nan=True):
+        if len(xyz) and not (xyz[0, 0] == xyz[-1, 0] and xyz[0, 1] == xyz[-1, 1]):
             xyz = np.vstack([xyz, xyz[:1]])
         if len(xyz) < 4:
             return None
-        return xyz
+        if reverse:
+            xyz = xyz[::-1]
+        return np.ascontiguousarray(xyz)
+
+    def _materialize(self, pieces: list[Piece]) -> list[Piece]:
+        """Parse the coordinates the chosen polygons need (one pass per building) and place them."""
+        ids = sorted({i for p in pieces for _, poly in p.polygons for i in poly} |
+                     {i for p in pieces for poly in p.footprint for i in poly})
+        if not ids:
+            return []
+        rings = self._parse_rings(ids)
+
+        def arrays(poly):
+            if not poly or rings.get(poly[0]) is None:
+                self.counts["skipped_polygons"] += 1
+                return None
+            return self._place([rings[i] for i in poly if rings.get(i) is not None])
+
+        out = []
+        for p in pieces:
+            p.polygons = [(t, r) for t, r in ((t, arrays(poly)) for t, poly in p.polygons) if r is not None]
+            p.footprint = [r for r in (arrays(poly) for poly in p.footprint) if r is not None]
+            if p.polygons or p.footprint:
+                out.append(p)
+        return out
 
     def _bel_id(self) -> str:
         if self._bel is None:

@@ -9,8 +9,8 @@ What each raster is
 -------------------
 * **terrain**: mean altitude of the terrain points in each cell (ground 2, water 9 and IGN
   virtual points 66: the classes IGN builds its MNT from); cells without such points (under
-  buildings, bridges 17, dense canopy) are interpolated by inverse-distance weighting from
-  the surrounding cells (GDAL FillNodata, search radius ``max_fill_distance``).
+  buildings, bridges 17, dense canopy) are interpolated linearly from the rim of each gap
+  (:func:`importers._fill.fill_gaps`: exact on a plane; up to ``max_fill_distance``).
   Bridge decks (17), buildings (6), IGN's permanent above-ground structures (64) and other
   built objects (67) never enter the terrain.
 * **surface**: the highest point in each cell among the classes IGN builds its MNS from
@@ -32,10 +32,10 @@ from pathlib import Path
 
 import laspy
 import numpy as np
-from rasterio.fill import fillnodata
 
 from importers import _kernels as K
 from importers._common import Notes, check_file, horizontal_crs, same_crs
+from importers._fill import fill_gaps
 from importers.rasters import parse_ign_tile_name
 from twin.errors import TwinCRSError, TwinFormatError, TwinValueError
 from twin.grid import Grid
@@ -298,16 +298,11 @@ def rasterize_pointcloud(
         notes.add("no vegetation, building or bridge classes in the point cloud: the surface is the highest non-noise point")
     surface = np.where(np.isfinite(surf_src), surf_src, np.nan).astype(np.float32).reshape(shape)
     radius = max(1.0, max_fill_distance / grid.cell_size)
-    terrain_filled = np.isnan(terrain)
+    terrain, terrain_filled = fill_gaps(terrain, max_distance_cells=radius)
     if terrain_filled.any():
-        terrain = fillnodata(terrain, mask=(~terrain_filled).astype(np.uint8), max_search_distance=radius, smoothing_iterations=0)
-        terrain_filled &= np.isfinite(terrain)
-        notes.add(f"terrain: {int(terrain_filled.sum())} cells without terrain points interpolated (inverse distance, "
-                  f"up to {max_fill_distance:g} m)")
-    surface_filled = np.isnan(surface)
-    if surface_filled.any():
-        surface = fillnodata(surface, mask=(~surface_filled).astype(np.uint8), max_search_distance=radius, smoothing_iterations=0)
-        surface_filled &= np.isfinite(surface)
+        notes.add(f"terrain: {int(terrain_filled.sum())} cells without terrain points interpolated (linear from the "
+                  f"gap's rim, up to {max_fill_distance:g} m)")
+    surface, surface_filled = fill_gaps(surface, max_distance_cells=radius)
     # the surface is never below the terrain
     surface = np.where(np.isfinite(terrain) & np.isfinite(surface), np.maximum(surface, terrain), surface).astype(np.float32)
     veg = veg_max.reshape(shape)

@@ -24,9 +24,10 @@ Rules
   neighbour. Groups of tiles in different CRSs or resolutions are each reprojected; where
   they overlap, the finest resolution wins, then the order given.
 * **Gaps**: missing cells inside the sources' coverage are gaps. Gaps up to
-  ``max_gap_area`` (default 400 m2, a 20 m square) are filled by inverse-distance
-  weighting from their edges (GDAL FillNodata via :func:`rasterio.fill.fillnodata`, no
-  smoothing); larger gaps stay NaN and are reported, as are cells no source covers.
+  ``max_gap_area`` (default 400 m2, a 20 m square) are filled by linear interpolation from
+  the cells around them (:func:`importers._fill.fill_gaps`: a Delaunay triangulation of the
+  gap's rim, exact on a plane; inverse-distance weighting where it does not reach); larger
+  gaps stay NaN and are reported, as are cells no source covers.
 """
 
 from __future__ import annotations
@@ -40,12 +41,12 @@ import numpy as np
 import rasterio
 from affine import Affine
 from rasterio.errors import RasterioError
-from rasterio.fill import fillnodata
 from rasterio.warp import Resampling, reproject, transform_bounds
 from rasterio.windows import Window as RioWindow
 from scipy import ndimage
 
 from importers._common import Notes, check_file, horizontal_crs, same_crs
+from importers._fill import fill_gaps as fill_gaps_linear
 from twin.errors import TwinCRSError, TwinFormatError, TwinValueError
 from twin.grid import Grid
 
@@ -196,7 +197,7 @@ class RasterSource:
         """
         try:
             with rasterio.open(self.path) as src:
-                arr = src.read(1, window=window, out_dtype="float32", boundless=window is not None, fill_value=np.nan)
+                arr = src.read(1, window=window, out_dtype="float32")
         except RasterioError as err:
             raise TwinFormatError(f"{self.path}: cannot read the pixels ({err})") from err
         return _mask_nodata(arr, self.nodata)
@@ -501,8 +502,8 @@ def _mosaic_window(group: list[RasterSource], sub: Grid, *, res: float, crs: str
 def _coverage(sources: list[RasterSource], grid: Grid) -> np.ndarray:
     """Cells whose centre lies inside at least one source's footprint."""
     from rasterio import features
+    import shapely
     from shapely.geometry import box
-    from shapely.ops import transform as shp_transform
 
     shapes = []
     for s in sources:
@@ -511,7 +512,7 @@ def _coverage(sources: list[RasterSource], grid: Grid) -> np.ndarray:
             from pyproj import Transformer
 
             tr = Transformer.from_crs(s.crs, grid.crs, always_xy=True)
-            poly = shp_transform(tr.transform, poly.segmentize(poly.length / 64))
+            poly = shapely.transform(poly.segmentize(poly.length / 64), lambda x, y: tr.transform(x, y), interleaved=False)
         shapes.append((poly, 1))
     return features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype="uint8").astype(bool)
 
@@ -542,9 +543,7 @@ def _handle_gaps(result: ResampledRaster, grid: Grid, *, fill_gaps: bool, max_ga
         if fill_gaps and small.any() and np.isfinite(values).any():
             to_fill = small[labels]
             radius = max(2.0, math.sqrt(max_cells) * 2)
-            filled = fillnodata(values.copy(), mask=(~missing).astype(np.uint8), max_search_distance=radius,
-                                smoothing_iterations=0)
-            ok = to_fill & np.isfinite(filled)
+            filled, ok = fill_gaps_linear(values, max_distance_cells=radius, where=to_fill)
             values[ok] = filled[ok]
             filled_mask = ok
             result.filled_cells = int(ok.sum())
@@ -553,8 +552,8 @@ def _handle_gaps(result: ResampledRaster, grid: Grid, *, fill_gaps: bool, max_ga
             result.notes.add(f"{int(small.sum())} small gap(s) ({int(sizes[small].sum())} cells) left unfilled as asked")
         if result.filled_cells:
             result.notes.add(
-                f"{result.filled_gaps} small gap(s), {result.filled_cells} cells, filled by inverse-distance weighting "
-                f"(GDAL FillNodata, gaps up to {max_gap_area:g} m2)"
+                f"{result.filled_gaps} small gap(s), {result.filled_cells} cells, filled by linear interpolation from "
+                f"their rim (gaps up to {max_gap_area:g} m2)"
             )
         if result.large_gaps:
             result.notes.add(f"{result.large_gaps} gap(s) larger than {max_gap_area:g} m2 ({result.large_gap_cells} cells) left empty")

@@ -8,7 +8,7 @@ CityGML, CityJSON, GeoJSON and shapefiles are read by :func:`parse_crs_name`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pyproj import CRS
@@ -44,12 +44,15 @@ def check_file(path, *, what: str = "file", suffixes: Iterable[str] | None = Non
 
 
 def as_paths(items) -> list:
-    """A list from ``items``: one path, an object, or an iterable of them (strings are not iterated)."""
+    """A list from ``items``: one path or object, or a list/tuple/set/generator of them.
+
+    Strings, paths and tables (a GeoDataFrame is iterable, but is one input) are never iterated.
+    """
     if items is None:
         return []
-    if isinstance(items, (str, Path)) or not isinstance(items, Iterable):
-        return [items]
-    return list(items)
+    if isinstance(items, (list, tuple, set, frozenset)) or isinstance(items, Iterator):
+        return list(items)
+    return [items]
 
 
 # -- CRS names ---------------------------------------------------------------------------------------

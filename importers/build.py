@@ -413,6 +413,8 @@ def build_twin(
     for b in bd_src:
         report.sources.append({"kind": b.kind, "path": str(b.path), "crs": b.crs, "gave": f"{len(b.buildings)} buildings"})
         notes.extend(b.notes)
+        if b.counts.get("no_geometry"):
+            report.repairs["dropped_empty"] = report.repairs.get("dropped_empty", 0) + b.counts["no_geometry"]
     cad_buildings = []
     parcels = []
     for c in cad_src:
@@ -502,7 +504,7 @@ def build_twin(
     elif hm is not None:
         from scipy import ndimage
 
-        near = ndimage.binary_dilation(bid > 0, iterations=1)
+        near = ndimage.binary_dilation(bid > 0, structure=np.ones((3, 3), bool))
         canopy = np.where(~near & np.isfinite(hm) & (hm >= 0.5), hm, 0.0).astype(np.float32)
         canopy_from = f"{hm_from} outside buildings (all above-ground objects, no classes)"
         report.warnings.append("canopy from a height model without classes: it holds every object above 0.5 m outside "

@@ -238,3 +238,46 @@ def parse_numbers(buf, out, ends):
     ends[g] = k
     g += 1
     return k, g, status
+
+
+@numba.njit(cache=True)
+def relax_holes(values, rows, cols, known, *, iterations):
+    """Jacobi iterations of the 8-neighbour mean on the cells ``(rows, cols)`` of ``values`` (in place).
+
+    Parameters
+    ----------
+    values : float64 array (nrows, ncols)
+        The raster; the hole cells hold a first guess.
+    rows, cols : int64 arrays (n,)
+        The hole cells.
+    known : bool array (nrows, ncols)
+        Cells whose value may be used (data and holes); others weigh nothing.
+    iterations : int
+
+    The fixed point is the discrete harmonic interpolation of the holes from their rim, exact on a
+    plane. Memory: one float64 per hole cell.
+    """
+    nrows, ncols = values.shape
+    n = rows.shape[0]
+    new = np.empty(n, np.float64)
+    for _ in range(iterations):
+        for k in range(n):
+            r = rows[k]
+            c = cols[k]
+            s = 0.0
+            w = 0.0
+            for dr in range(-1, 2):
+                rr = r + dr
+                if rr < 0 or rr >= nrows:
+                    continue
+                for dc in range(-1, 2):
+                    if dr == 0 and dc == 0:
+                        continue
+                    cc = c + dc
+                    if cc < 0 or cc >= ncols or not known[rr, cc]:
+                        continue
+                    s += values[rr, cc]
+                    w += 1.0
+            new[k] = s / w if w > 0 else values[r, c]
+        for k in range(n):
+            values[rows[k], cols[k]] = new[k]

@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from importers import _kernels as K
-from importers.pointcloud import _roles_lut, open_pointcloud, rasterize_pointcloud
+from importers.pointcloud import open_pointcloud, rasterize_pointcloud
 from importers.rasters import resample_to_grid
 from tests.importers.synth import write_las
 from twin import Grid, TwinCRSError, TwinFormatError
@@ -91,58 +90,6 @@ def test_chunked_reading_gives_the_same_rasters(tmp_path):
     for name in ("terrain", "surface", "canopy_height", "building_fraction"):
         np.testing.assert_allclose(getattr(big, name), getattr(small, name), rtol=0, atol=1e-5)
     assert big.points_read == small.points_read == 8000
-
-
-def test_bin_points_kernel_matches_a_naive_reference():
-    rng = np.random.default_rng(3)
-    n = 5000
-    x = rng.uniform(-2, 12, n)
-    y = rng.uniform(-2, 12, n)
-    z = rng.normal(10, 3, n)
-    cls = rng.choice(np.array([1, 2, 3, 5, 6, 7, 9, 17, 64, 65, 66], np.uint8), n)
-    roles = _roles_lut()
-    nrows = ncols = 10
-    m = nrows * ncols
-    gs = np.zeros(m)
-    smax = np.full(m, -np.inf, np.float32)
-    amax = np.full(m, -np.inf, np.float32)
-    vmax = np.full(m, -np.inf, np.float32)
-    counts = np.zeros((K.N_COUNTS, m), np.int32)
-    used = K.bin_points(x, y, z, cls, roles, gs, smax, amax, vmax, counts, xmin=0.0, ymax=10.0, cell_size=1.0,
-                        nrows=nrows, ncols=ncols)
-    # naive: loop in Python
-    col = np.floor(x).astype(int)
-    row = np.floor(10 - y).astype(int)
-    inside = (col >= 0) & (col < 10) & (row >= 0) & (row < 10)
-    r = roles[cls]
-    keep = inside & ~(r & K.IGNORED).astype(bool)
-    assert used == keep.sum()
-    ref_gs = np.zeros(m)
-    ref_smax = np.full(m, -np.inf)
-    ref_cnt_g = np.zeros(m, int)
-    for i in np.flatnonzero(keep):
-        k = row[i] * 10 + col[i]
-        if r[i] & K.GROUND:
-            ref_gs[k] += z[i]
-            ref_cnt_g[k] += 1
-        if r[i] & K.SURFACE:
-            ref_smax[k] = max(ref_smax[k], z[i])
-    np.testing.assert_allclose(gs, ref_gs, rtol=1e-12)
-    np.testing.assert_array_equal(counts[K.COUNT_GROUND], ref_cnt_g)
-    np.testing.assert_allclose(smax, ref_smax.astype(np.float32))
-
-
-def test_percentile_kernel_matches_numpy():
-    rng = np.random.default_rng(4)
-    labels = rng.integers(0, 6, 3000)
-    values = rng.normal(size=3000)
-    values[rng.random(3000) < 0.1] = np.nan
-    out, cnt = K.percentile_by_label(labels.astype(np.int64), values, 5, q=90.0)
-    for k in range(1, 6):
-        v = values[(labels == k) & np.isfinite(values)]
-        assert cnt[k] == v.size
-        assert out[k] == pytest.approx(np.percentile(v, 90))
-    assert np.isnan(out[0])
 
 
 def test_a_laz_without_ground_points_is_refused(tmp_path):

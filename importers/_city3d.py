@@ -32,7 +32,7 @@ from shapely import GeometryType
 
 from importers._geometry import polygon_metrics
 
-__all__ = ["Piece", "CityTables", "SURFACE_TYPES"]
+__all__ = ["SURFACE_TYPES", "CityTables", "Piece"]
 
 #: Semantic surface classes -> the ``surface`` values of the building_surfaces table.
 SURFACE_TYPES = {

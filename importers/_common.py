@@ -16,7 +16,7 @@ from pyproj.exceptions import CRSError
 
 from twin.errors import TwinCRSError, TwinFileNotFoundError, TwinFormatError
 
-__all__ = ["check_file", "parse_crs_name", "horizontal_crs", "same_crs", "crs_hint", "as_paths", "Notes"]
+__all__ = ["Notes", "as_paths", "check_file", "crs_hint", "horizontal_crs", "parse_crs_name", "same_crs"]
 
 
 def check_file(path, *, what: str = "file", suffixes: Iterable[str] | None = None) -> Path:

@@ -85,9 +85,9 @@ def clean_footprints(
     if len(gdf) == 0:
         return gdf.copy(), counts
     geoms = np.asarray(gdf.geometry.values, dtype=object)
-    was_valid = np.array([g is not None and not g.is_empty and shapely.is_valid(shapely.force_2d(g)) for g in geoms])
+    was_valid = np.array([g is not None and not g.is_empty and shapely.is_valid(shapely.force_2d(g)) for g in geoms], dtype=bool)
     fixed = to_2d_polygonal(geoms)
-    keep = np.array([g is not None for g in fixed])
+    keep = np.array([g is not None for g in fixed], dtype=bool)
     counts.dropped_empty = int((~keep).sum())
     counts.repaired = int((~was_valid & keep).sum())
     if metric:

@@ -34,10 +34,10 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from importers._common import Notes, check_file, horizontal_crs
+from importers._common import Notes, check_file, horizontal_crs, same_crs
 from twin.errors import TwinCRSError, TwinFormatError
 
-__all__ = ["FIELDS", "USAGE_TO_USE", "PLACEHOLDER_DATES", "BuildingsSource", "read_bdtopo"]
+__all__ = ["FIELDS", "PLACEHOLDER_DATES", "USAGE_TO_USE", "BuildingsSource", "read_bdtopo"]
 
 #: Our name -> accepted field names (GeoPackage/WFS first, then Shapefile).
 FIELDS = {
@@ -121,8 +121,12 @@ class BuildingsSource:
     notes: Notes = field(default_factory=Notes)
 
 
-def read_vector(path, *, layer=None, crs=None, default_crs=None, what="vector file") -> tuple[gpd.GeoDataFrame, str, Notes]:
+def read_vector(path, *, layer=None, crs=None, default_crs=None, what="vector file", bbox=None,
+                bbox_crs=None) -> tuple[gpd.GeoDataFrame, str, Notes]:
     """Read a vector layer with pyogrio and settle its CRS (shared by BD TOPO and the cadastre).
+
+    ``bbox`` (xmin, ymin, xmax, ymax) in ``bbox_crs`` keeps only the features that intersect it,
+    filtered by GDAL while reading (a departement's BD TOPO need not be loaded for one commune).
 
     Raises
     ------
@@ -137,10 +141,19 @@ def read_vector(path, *, layer=None, crs=None, default_crs=None, what="vector fi
     notes = Notes()
     src = f"/vsigzip/{p}" if gz else p
     try:
-        gdf = pyogrio.read_dataframe(src, layer=layer)
+        file_bbox = None
+        if bbox is not None:
+            info = pyogrio.read_info(src, layer=layer)
+            file_crs = crs or info.get("crs") or default_crs
+            file_bbox = tuple(bbox)
+            if file_crs is not None and bbox_crs is not None and not same_crs(file_crs, bbox_crs):
+                from rasterio.warp import transform_bounds
+
+                file_bbox = transform_bounds(bbox_crs, file_crs, *bbox, densify_pts=21)
+        gdf = pyogrio.read_dataframe(src, layer=layer, bbox=file_bbox)
     except Exception as err:  # pyogrio raises several unrelated types (DataSourceError, DataLayerError...)
         raise TwinFormatError(f"{p}: not a readable vector file ({str(err).splitlines()[0][:160]})") from err
-    if gdf.geometry is None or len(gdf) == 0:
+    if gdf.geometry is None or (len(gdf) == 0 and bbox is None):
         raise TwinFormatError(f"{p}: no features in the file")
     if crs is not None:
         the_crs = horizontal_crs(crs, where=str(p))
@@ -202,7 +215,8 @@ def _years(series, n) -> tuple[np.ndarray, int]:
     return years, placeholders
 
 
-def read_bdtopo(path, *, layer: str | None = None, crs=None, default_crs=None, include_projects: bool = False) -> BuildingsSource:
+def read_bdtopo(path, *, layer: str | None = None, crs=None, default_crs=None, include_projects: bool = False,
+                bbox=None, bbox_crs=None) -> BuildingsSource:
     """Read the BATIMENT layer of BD TOPO v3 into a buildings table.
 
     Parameters
@@ -217,6 +231,8 @@ def read_bdtopo(path, *, layer: str | None = None, crs=None, default_crs=None, i
         CRS assumed when the file declares none (a Shapefile without ``.prj``).
     include_projects : bool
         Keep buildings whose state is ``En projet`` (not built yet). Default False.
+    bbox, bbox_crs : optional
+        Read only the buildings that intersect this box (filtered by GDAL while reading).
 
     Returns
     -------
@@ -238,7 +254,8 @@ def read_bdtopo(path, *, layer: str | None = None, crs=None, default_crs=None, i
                 layer = pyogrio.list_layers(p)[names.index("batiment")][0]
         except Exception:  # let read_vector report the damage
             pass
-    gdf, the_crs, notes = read_vector(p, layer=layer, crs=crs, default_crs=default_crs, what="BD TOPO file")
+    gdf, the_crs, notes = read_vector(p, layer=layer, crs=crs, default_crs=default_crs, what="BD TOPO file",
+                                      bbox=bbox, bbox_crs=bbox_crs)
     p = Path(path)
     if _column(gdf, "hauteur") is None and _column(gdf, "usage_1") is None and _column(gdf, "cleabs") is None:
         raise TwinFormatError(f"{p}: not a BD TOPO BATIMENT layer (no hauteur/HAUTEUR, usage_1/USAGE1 or cleabs/ID field)")
@@ -247,11 +264,11 @@ def read_bdtopo(path, *, layer: str | None = None, crs=None, default_crs=None, i
     etat = _column(gdf, "etat")
     keep = np.ones(n, bool)
     if etat is not None and not include_projects:
-        projected = np.array([_fold(v) == "en projet" for v in etat.tolist()])
+        projected = np.array([_fold(v) == "en projet" for v in etat.tolist()], dtype=bool)
         keep &= ~projected
         counts["skipped_projects"] = int(projected.sum())
     geoms = np.asarray(gdf.geometry.values, dtype=object)
-    missing_geom = np.array([g is None or g.is_empty for g in geoms])
+    missing_geom = np.array([g is None or g.is_empty for g in geoms], dtype=bool)
     counts["no_geometry"] = int(missing_geom.sum())
     keep &= ~missing_geom
 
@@ -299,9 +316,9 @@ def read_bdtopo(path, *, layer: str | None = None, crs=None, default_crs=None, i
         counts["placeholder_dates"] = placeholders
         notes.add(f"{p.name}: {placeholders} placeholder dates (e.g. 1900-01-01) not taken as construction years")
     legere = _column(gdf, "construction_legere")
-    light = np.array([_fold(v) in ("oui", "true", "1") for v in legere.tolist()]) if legere is not None else np.zeros(n, bool)
+    light = np.array([_fold(v) in ("oui", "true", "1") for v in legere.tolist()], dtype=bool) if legere is not None else np.zeros(n, bool)
     ids = _column(gdf, "cleabs")
-    ext = ids.astype(str).to_numpy() if ids is not None else np.array([f"{p.stem}:{i}" for i in range(n)])
+    ext = ids.astype(str).to_numpy() if ids is not None else np.array([f"{p.stem}:{i}" for i in range(n)], dtype=object)
     rnb = _column(gdf, "ids_rnb")
     floors_i = np.where(np.isfinite(floors) & (floors > 0), floors, 0).astype(np.int16)
     dwell_i = np.where(np.isfinite(dwell) & (dwell > 0), dwell, 0).astype(np.int16)

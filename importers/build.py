@@ -70,7 +70,7 @@ from twin.layers import Landcover
 from twin.rasterize import compose_surface, rasterize_buildings, rasterize_values
 from twin.tables import conform
 
-__all__ = ["build_twin", "BuildReport", "parse_extent"]
+__all__ = ["BuildReport", "build_twin", "parse_extent"]
 
 #: Largest grid :func:`build_twin` accepts without an explicit extent [cells].
 MAX_CELLS = 400_000_000
@@ -189,7 +189,7 @@ def _open_pointclouds(items, source_crs):
     return [x if isinstance(x, PointCloudSource) else open_pointcloud(x, default_crs=source_crs) for x in as_paths(items)]
 
 
-def _open_buildings(items, source_crs, crs):
+def _open_buildings(items, source_crs, crs, bbox=None):
     out = []
     for x in as_paths(items):
         if isinstance(x, BuildingsSource):
@@ -204,12 +204,12 @@ def _open_buildings(items, source_crs, crs):
             t["footprint_source"] = "table"
             out.append(BuildingsSource(Path("<table>"), horizontal_crs(x.crs), t, "table", {"read": len(t)}))
         else:
-            out.append(read_bdtopo(x, default_crs=source_crs))
+            out.append(read_bdtopo(x, default_crs=source_crs, bbox=bbox, bbox_crs=crs))
     return out
 
 
-def _open_cadastre(items, crs):
-    return [x if isinstance(x, CadastreSource) else read_cadastre(x, to_crs=crs) for x in as_paths(items)]
+def _open_cadastre(items, crs, bbox=None):
+    return [x if isinstance(x, CadastreSource) else read_cadastre(x, to_crs=crs, bbox=bbox) for x in as_paths(items)]
 
 
 def _open_models(items, reader, source_crs, crs):
@@ -316,8 +316,13 @@ def build_twin(
     s_src = _open_rasters(surface, source_crs)
     h_src = _open_rasters(height, source_crs)
     pc_src = _open_pointclouds(pointcloud, source_crs)
-    bd_src = _open_buildings(buildings, source_crs, crs)
-    cad_src = _open_cadastre(cadastre, crs)
+    # with an extent, vector layers are filtered while reading (a margin keeps the buildings that straddle it)
+    vbox = None
+    if the_extent is not None:
+        m = 200.0
+        vbox = (the_extent[0] - m, the_extent[1] - m, the_extent[2] + m, the_extent[3] + m)
+    bd_src = _open_buildings(buildings, source_crs, crs, vbox)
+    cad_src = _open_cadastre(cadastre, crs, vbox)
     gml_src = _open_models(citygml, read_citygml, source_crs, crs)
     cj_src = _open_models(cityjson, read_cityjson, source_crs, crs)
     if not any((t_src, s_src, h_src, pc_src, bd_src, cad_src, gml_src, cj_src)):
@@ -337,7 +342,7 @@ def build_twin(
     if the_extent is not None:
         if cover is None or not any(_intersects(the_extent, b) for b in all_bounds):
             where = (f"the inputs cover x {cover[0]:.0f}..{cover[2]:.0f}, y {cover[1]:.0f}..{cover[3]:.0f} in {crs}"
-                     if cover else "the inputs hold no located data")
+                     if cover else "no feature of the vector inputs lies within 200 m of it")
             raise TwinValueError(f"extent {the_extent} misses every input ({where})")
         grid = Grid.from_bounds(*the_extent, cell_size=resolution, crs=crs)
     else:

@@ -62,7 +62,7 @@ def _str_col(gdf, name, n):
     return gdf[name].fillna("").astype(str).to_numpy(dtype=object)
 
 
-def read_cadastre(path, *, to_crs="EPSG:2154", crs=None) -> CadastreSource:
+def read_cadastre(path, *, to_crs="EPSG:2154", crs=None, bbox=None) -> CadastreSource:
     """Read an Etalab cadastre GeoJSON (parcels or buildings) and reproject it.
 
     Parameters
@@ -73,6 +73,8 @@ def read_cadastre(path, *, to_crs="EPSG:2154", crs=None) -> CadastreSource:
         Target CRS (projected, in metres), the twin's. Default Lambert-93.
     crs : optional
         CRS of the file if it is not the WGS84 GeoJSON standard.
+    bbox : optional
+        Read only the features that intersect this box, given in ``to_crs``.
 
     Returns
     -------
@@ -85,7 +87,7 @@ def read_cadastre(path, *, to_crs="EPSG:2154", crs=None) -> CadastreSource:
         If the file is unreadable, empty, or neither parcels nor buildings.
     """
     target = horizontal_crs(to_crs)
-    gdf, the_crs, notes = read_vector(path, crs=crs, default_crs="EPSG:4326", what="cadastre file")
+    gdf, _, notes = read_vector(path, crs=crs, default_crs="EPSG:4326", what="cadastre file", bbox=bbox, bbox_crs=target)
     p = Path(path)
     cols = set(gdf.columns)
     n = len(gdf)
@@ -93,7 +95,7 @@ def read_cadastre(path, *, to_crs="EPSG:2154", crs=None) -> CadastreSource:
     gdf = gdf.to_crs(target)
     if {"section", "numero"} <= cols or "contenance" in cols:
         ids = _str_col(gdf, "id", n)
-        bad = np.array([len(i) != 14 for i in ids])
+        bad = np.array([len(i) != 14 for i in ids], dtype=bool)
         counts["bad_ids"] = int(bad.sum())
         if bad.any():
             notes.add(f"{p.name}: {int(bad.sum())} parcel ids are not 14 characters (e.g. {ids[bad][0]!r})")

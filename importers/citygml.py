@@ -59,7 +59,7 @@ from importers._common import Notes, check_file, crs_hint, horizontal_crs, parse
 from importers._kernels import parse_numbers
 from twin.errors import TwinCRSError, TwinFormatError
 
-__all__ = ["CityModel", "CityGMLStream", "read_citygml", "check_xml_prolog"]
+__all__ = ["CityGMLStream", "CityModel", "check_xml_prolog", "read_citygml"]
 
 _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 _GML_IDS = ("{http://www.opengis.net/gml}id", "{http://www.opengis.net/gml/3.2}id")
@@ -650,7 +650,7 @@ class CityGMLStream:
         if buf is not None:
             out = np.empty(len(buf) // 2 + 2, np.float64)
             ends = np.empty(len(texts), np.int64)
-            k, g, status = parse_numbers(buf, out, ends)
+            _, g, status = parse_numbers(buf, out, ends)
             if status == 0 and g == len(texts):
                 vals = out
                 bounds = np.empty(len(texts) + 1, np.int64)
@@ -717,7 +717,7 @@ class CityGMLStream:
         return next((self._bel.get(k) for k in _GML_IDS if self._bel.get(k)), "?")
 
 
-def CRS_is_geographic(crs) -> bool:  # noqa: N802 - reads as a predicate on a CRS
+def CRS_is_geographic(crs) -> bool:
     from pyproj import CRS
 
     try:

@@ -26,7 +26,6 @@ Class lists from IGN's own DTM/DSM pipeline (IGNF/las-digital-models, configs/fi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +39,7 @@ from importers.rasters import parse_ign_tile_name
 from twin.errors import TwinCRSError, TwinFormatError, TwinValueError
 from twin.grid import Grid
 
-__all__ = ["CLASS_ROLES", "PointCloudSource", "open_pointcloud", "PointCloudRasters", "rasterize_pointcloud"]
+__all__ = ["CLASS_ROLES", "PointCloudRasters", "PointCloudSource", "open_pointcloud", "rasterize_pointcloud"]
 
 #: Role of each LAS class code (ASPRS 1.4 and IGN LiDAR HD extensions).
 CLASS_ROLES: dict[int, int] = {

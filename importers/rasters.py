@@ -53,10 +53,10 @@ from twin.grid import Grid
 __all__ = [
     "NODATA_SENTINELS",
     "IGNTileName",
-    "parse_ign_tile_name",
     "RasterSource",
-    "open_raster",
     "ResampledRaster",
+    "open_raster",
+    "parse_ign_tile_name",
     "resample_to_grid",
 ]
 
@@ -501,8 +501,8 @@ def _mosaic_window(group: list[RasterSource], sub: Grid, *, res: float, crs: str
 
 def _coverage(sources: list[RasterSource], grid: Grid) -> np.ndarray:
     """Cells whose centre lies inside at least one source's footprint."""
-    from rasterio import features
     import shapely
+    from rasterio import features
     from shapely.geometry import box
 
     shapes = []
@@ -512,7 +512,7 @@ def _coverage(sources: list[RasterSource], grid: Grid) -> np.ndarray:
             from pyproj import Transformer
 
             tr = Transformer.from_crs(s.crs, grid.crs, always_xy=True)
-            poly = shapely.transform(poly.segmentize(poly.length / 64), lambda x, y: tr.transform(x, y), interleaved=False)
+            poly = shapely.transform(poly.segmentize(poly.length / 64), tr.transform, interleaved=False)
         shapes.append((poly, 1))
     return features.rasterize(shapes, out_shape=grid.shape, transform=grid.transform, fill=0, dtype="uint8").astype(bool)
 

@@ -165,3 +165,13 @@ def test_built_twin_saves_and_opens(tmp_path, shared_data):
     assert back.meta["provenance"][-1]["step"] == "build"
     g = twin.grid
     assert g.cell_size == 0.5 and isinstance(g, Grid)
+
+
+def test_an_extent_filters_vector_layers_while_reading(shared_data):
+    lyon = shared_data / "bdtopo_lyon1" / "buildings_lyon1.geojson"
+    twin, rep = build_twin(buildings=lyon, extent=(1841500, 5175800, 1841700, 5176000), crs="EPSG:3946")
+    read = next(s for s in rep.sources if s["kind"] == "bdtopo")
+    assert int(read["gave"].split()[0]) < 300  # GDAL's bbox filter: only the buildings near the extent are read
+    assert 10 < len(twin.buildings) < 100 and twin.grid.shape == (200, 200)
+    with pytest.raises(TwinValueError, match="misses every input .no feature of the vector inputs lies within 200 m"):
+        build_twin(buildings=lyon, extent=(0, 0, 100, 100), crs="EPSG:3946")

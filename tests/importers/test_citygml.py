@@ -4,7 +4,7 @@ import pytest
 from importers import citygml as cg
 from importers._common import parse_crs_name
 from importers.bdtopo import read_bdtopo
-from importers.citygml import CityGMLStream, read_citygml
+from importers.citygml import read_citygml
 from twin import TwinCRSError, TwinFormatError
 
 # file -> (rows, footprint areas [m2], measuredHeight per row, CRS)

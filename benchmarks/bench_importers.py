@@ -138,6 +138,16 @@ for _, el in etree.iterparse(sys.argv[1]):
             del p[0]
 RESULT = {"cpu": time.process_time() - c0, "wall": time.perf_counter() - t0, "elements": n}
 """
+_STREAM = """
+import sys, time
+from importers.citygml import CityGMLStream
+from importers._kernels import parse_numbers
+import numpy as np
+parse_numbers(np.frombuffer(b"1 2", np.uint8), np.empty(4), np.empty(1, np.int64))  # numba cache loaded first
+t0, c0 = time.perf_counter(), time.process_time()
+n = sum(1 for _ in CityGMLStream(sys.argv[1]))
+RESULT = {"cpu": time.process_time() - c0, "wall": time.perf_counter() - t0, "buildings": n}
+"""
 _READ = """
 import sys, time
 from importers.citygml import read_citygml
@@ -173,14 +183,15 @@ def bench_citygml(tmp: Path, sizes: list[float], repeat: int) -> list[dict]:
         size = path.stat().st_size / 1e6
         r = {"file_MB": round(size, 1), "import_rss_MB": round(base["peak_rss"] / 1e6, 1)}
         for name, code, args in (("bare_iterparse", _BARE, ()), ("bare_iterparse_clear", _BARE_CLEAR, ()),
-                                 ("read_citygml_footprints", _READ, ("0",)), ("read_citygml_surfaces", _READ, ("1",))):
+                                 ("citygml_stream", _STREAM, ()), ("read_citygml_footprints", _READ, ("0",)),
+                                 ("read_citygml_surfaces", _READ, ("1",))):
             res = best(code, str(path), *args, repeat=repeat)
             r[name] = {"cpu_s": round(res["cpu"], 3), "wall_s": round(res["wall_best"], 3),
                        "MB_per_s": round(size / res["cpu"], 1), "peak_rss_MB": round(res["peak_rss"] / 1e6, 1)}
             for k in ("buildings", "surfaces", "elements"):
                 if k in res:
                     r[name][k] = res[k]
-        for name in ("read_citygml_footprints", "read_citygml_surfaces"):
+        for name in ("citygml_stream", "read_citygml_footprints", "read_citygml_surfaces"):
             r[name]["x_bare"] = round(r[name]["cpu_s"] / r["bare_iterparse"]["cpu_s"], 2)
             r[name]["x_bare_clear"] = round(r[name]["cpu_s"] / r["bare_iterparse_clear"]["cpu_s"], 2)
         rows.append(r)
@@ -309,6 +320,20 @@ def bench_laz(tmp: Path, n_points: int, repeat: int) -> list[dict]:
     return rows
 
 
+def print_citygml(rows) -> None:
+    print(f"{'':>6} {'MB/s':>7} {'x bare':>7} {'x clear':>8} {'peak RSS MB':>12}   (CPU time; RSS of a fresh process, "
+          f"{rows[0]['import_rss_MB']:.0f} MB after imports)")
+    for r in rows:
+        print(f"{r['file_MB']:.0f} MB file")
+        for name, label in (("bare_iterparse", "lxml iterparse, tree kept"), ("bare_iterparse_clear", "lxml iterparse, cleared"),
+                            ("citygml_stream", "CityGMLStream (pieces)"), ("read_citygml_footprints", "read_citygml footprints"),
+                            ("read_citygml_surfaces", "read_citygml + surfaces")):
+            x = r[name]
+            xb = f"{x['x_bare']:>7.2f}" if "x_bare" in x else f"{'':>7}"
+            xc = f"{x['x_bare_clear']:>8.2f}" if "x_bare_clear" in x else f"{'':>8}"
+            print(f"  {label:<26} {x['MB_per_s']:>7.1f} {xb} {xc} {x['peak_rss_MB']:>12.0f}")
+
+
 # -- main -----------------------------------------------------------------------------------------------------------
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -317,6 +342,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--laz-points", type=int, default=10_000_000)
     ap.add_argument("--quick", action="store_true", help="small sizes, one repeat (a smoke test)")
+    ap.add_argument("--only", choices=("citygml", "build", "laz"), help="run one part (merged into the existing results)")
     args = ap.parse_args(argv)
     if not SHARED.is_dir():
         print(f"shared data not found at {SHARED} (set JUMEAU_SHARED_DATA)", file=sys.stderr)
@@ -334,7 +360,9 @@ def main(argv=None) -> int:
     import rasterio
     import shapely
 
-    result = {
+    out = ROOT / "benchmarks" / "results" / "importers.json"
+    result = json.loads(out.read_text()) if (args.only and out.exists()) else {}
+    result.update({
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
                     "memory_bandwidth_GB_s": round(memory_bandwidth() / 1e9, 1),
                     "load_average": os.getloadavg()},
@@ -342,29 +370,25 @@ def main(argv=None) -> int:
                      "libxml2": ".".join(map(str, lxml.etree.LIBXML_VERSION)), "numba": numba.__version__,
                      "rasterio": rasterio.__version__, "gdal": rasterio.__gdal_version__, "laspy": laspy.__version__,
                      "shapely": shapely.__version__},
-    }
-    print("CityGML streaming (best CPU time of", repeat, "runs, each in a fresh process)")
-    result["citygml"] = bench_citygml(tmp, sizes, repeat)
-    print(f"{'MB':>6} {'bare MB/s':>10} {'RSS MB':>8} {'clear MB/s':>11} {'RSS MB':>8} {'read MB/s':>10} {'x bare':>7} "
-          f"{'x clear':>8} {'RSS MB':>8} {'+surf MB/s':>11} {'RSS MB':>8}")
-    for r in result["citygml"]:
-        b, c, f, s = r["bare_iterparse"], r["bare_iterparse_clear"], r["read_citygml_footprints"], r["read_citygml_surfaces"]
-        print(f"{r['file_MB']:>6.0f} {b['MB_per_s']:>10.1f} {b['peak_rss_MB']:>8.0f} {c['MB_per_s']:>11.1f} "
-              f"{c['peak_rss_MB']:>8.0f} {f['MB_per_s']:>10.1f} {f['x_bare']:>7.2f} {f['x_bare_clear']:>8.2f} "
-              f"{f['peak_rss_MB']:>8.0f} {s['MB_per_s']:>11.1f} {s['peak_rss_MB']:>8.0f}")
-    print("\n1 km2 twin at 1 m from four 2000 x 2000 MNT tiles (0.5 m) + 2,500 buildings")
-    result["build_1km2"] = bench_build(tmp, repeat)
-    b = result["build_1km2"]
-    print(f"  build {b['build_wall_s']:.2f} s wall ({b['build_cpu_s']:.2f} s CPU), save {b['save_wall_s']:.2f} s, "
-          f"peak {b['peak_rss_MB']:.0f} MB; target {b['target_s']:.0f} s")
-    print("\nLAZ to rasters (terrain, surface, canopy, classes) at 1 m")
-    result["laz"] = bench_laz(tmp, laz_points, repeat)
-    for r in result["laz"]:
+    })
+    if args.only in (None, "citygml"):
+        print("CityGML streaming (best CPU time of", repeat, "runs, each in a fresh process)")
+        result["citygml"] = bench_citygml(tmp, sizes, repeat)
+        print_citygml(result["citygml"])
+    if args.only in (None, "build"):
+        print("\n1 km2 twin at 1 m from four 2000 x 2000 MNT tiles (0.5 m) + 2,500 buildings")
+        result["build_1km2"] = bench_build(tmp, repeat)
+        b = result["build_1km2"]
+        print(f"  build {b['build_wall_s']:.2f} s wall ({b['build_cpu_s']:.2f} s CPU), save {b['save_wall_s']:.2f} s, "
+              f"peak {b['peak_rss_MB']:.0f} MB; target {b['target_s']:.0f} s")
+    if args.only in (None, "laz"):
+        print("\nLAZ to rasters (terrain, surface, canopy, classes) at 1 m")
+        result["laz"] = bench_laz(tmp, laz_points, repeat)
+    for r in result.get("laz", []) if args.only in (None, "laz") else []:
         print(f"  {r['file']:<45} {r['points']:>11,} points {r['wall_s']:>7.2f} s  {r['points_per_s'] / 1e6:>6.2f} M points/s  "
               f"peak {r['peak_rss_MB']:.0f} MB")
     print(f"\nmemory bandwidth (numpy copy): {result['machine']['memory_bandwidth_GB_s']} GB/s; "
           f"load average {result['machine']['load_average']}")
-    out = ROOT / "benchmarks" / "results" / "importers.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {out}")

@@ -274,3 +274,21 @@ def test_streaming_memory_does_not_grow_with_the_file(tmp_path):
     assert (n_small, n_large) == (200, 5000)
     # a tree kept whole would add ~10x the file (80 MB); cleared building by building it adds almost nothing
     assert p_large - p_small < 20e6, (p_small, p_large)
+
+
+def test_two_dimensional_coordinates(tmp_path):
+    gml = V2.format(doctype="", members="""<cityObjectMember><bldg:Building gml:id="flat">
+<bldg:measuredHeight uom="#m">7.5</bldg:measuredHeight>
+<bldg:lod0FootPrint><gml:MultiSurface srsDimension="2"><gml:surfaceMember><gml:Polygon><gml:exterior><gml:LinearRing>
+<gml:posList srsDimension="2">700000 6600000 700012 6600000 700012 6600010 700000 6600010 700000 6600000</gml:posList>
+</gml:LinearRing></gml:exterior><gml:interior><gml:LinearRing>
+<gml:pos srsDimension="2">700002 6600002</gml:pos><gml:pos srsDimension="2">700004 6600002</gml:pos>
+<gml:pos srsDimension="2">700004 6600004</gml:pos><gml:pos srsDimension="2">700002 6600004</gml:pos>
+</gml:LinearRing></gml:interior></gml:Polygon></gml:surfaceMember></gml:MultiSurface></bldg:lod0FootPrint>
+</bldg:Building></cityObjectMember>""")
+    f = tmp_path / "flat.gml"
+    f.write_text(gml)
+    b = read_citygml(f).buildings.iloc[0]
+    assert b.geometry.area == pytest.approx(120 - 4)  # the hole (given by pos, closed by the reader) is kept
+    assert np.isnan(b["ground_z"])  # 2D: no altitude
+    assert b["height"] == 7.5 and b["height_source"] == "citygml:measuredHeight"

@@ -714,7 +714,7 @@ def _complete_heights(table, ids, hm, terrain, report: BuildReport, *, storey_he
     src = table["height_source"].astype(str).to_numpy(dtype=object).copy()
     p90 = np.full(n, np.nan)
     if hm is not None:
-        vals, cnt = K.percentile_by_label(ids.ravel().astype(np.int64), hm.ravel().astype(np.float64), n, q=90.0)
+        vals, cnt = K.percentile_by_label(ids.ravel(), hm.ravel(), n, q=90.0)
         p90 = vals[1:]
         cnt = cnt[1:]
         credible = (cnt >= 2) & (p90 > 1.0)
@@ -747,7 +747,7 @@ def _complete_heights(table, ids, hm, terrain, report: BuildReport, *, storey_he
     gz = table["ground_z"].to_numpy(np.float64).copy()
     need = ~np.isfinite(gz)
     if need.any() and not flat_terrain and np.isfinite(terrain).any():
-        med, cnt = K.percentile_by_label(ids.ravel().astype(np.int64), terrain.ravel().astype(np.float64), n, q=50.0)
+        med, _ = K.percentile_by_label(ids.ravel(), terrain.ravel(), n, q=50.0)
         gz[need] = med[1:][need]
         table["ground_z"] = gz.astype(np.float32)
     rh = table["roof_height"].to_numpy(np.float64)

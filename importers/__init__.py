@@ -14,5 +14,8 @@ assumed (``.notes``), and one fusion:
 * :mod:`importers.cityjson` - CityJSON and CityJSONSeq: :func:`~importers.cityjson.read_cityjson`
 * :mod:`importers.build` - the fusion: :func:`~importers.build.build_twin` -> ``(Twin, BuildReport)``
 
+Also here, from their own areas: :mod:`importers.demo` (the generated demo town), :mod:`importers.weather`
+(EPW/CSV weather), :mod:`importers.luminaires` (public-lighting inventories).
+
 See ``docs/importers.md``. Modules are imported on demand: ``import importers`` stays light.
 """

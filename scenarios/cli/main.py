@@ -21,6 +21,7 @@ COMMANDS = {
     "run": "scenarios.cli.run",
     "compare": "scenarios.cli.compare",
     "render": "scenarios.cli.render",
+    "build": "scenarios.cli.build",
 }
 
 

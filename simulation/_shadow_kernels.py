@@ -195,7 +195,7 @@ def _accumulate(acc, r, c, tb, ta, keep, wdir):
 
 
 @numba.njit(cache=True, parallel=True)
-def horizon_sums(zb, offb, za, offa, z0, acc, *, col_major, q, step, keep, wfwd, wbwd):
+def horizon_sums(zb, offb, za, offa, z0, acc, *, col_major, q, step, keep, wfwd, wbwd, crowns=True):
     """Accumulate the horizons of one pair of opposite azimuths into ``acc``.
 
     The grid is swept along parallel digital lines (each cell on exactly one line):
@@ -220,6 +220,7 @@ def horizon_sums(zb, offb, za, offa, z0, acc, *, col_major, q, step, keep, wfwd,
     keep : float, transmissivity of crowns
     wfwd, wbwd : float64 (4,) weights of the forward and backward azimuths for the four
         vertical directions
+    crowns : bool, whether ``za`` differs from ``zb`` (else one hull serves both)
 
     Memory: per line, four float64 buffers of the line's length; per cell, acc.
     """
@@ -264,13 +265,16 @@ def horizon_sums(zb, offb, za, offa, z0, acc, *, col_major, q, step, keep, wfwd,
                     ta = 0.0
                     if nb > 0 and hmaxb > zv:
                         tb = _hull_query(Wb, Hb, nb, w, zv)
-                    if na > 0 and hmaxa > zv:
+                    if not crowns:
+                        ta = tb
+                    elif na > 0 and hmaxa > zv:
                         ta = _hull_query(Wa, Ha, na, w, zv)
                     _accumulate(acc, r, c, tb, ta, keep, wfwd if direction == 0 else wbwd)
                 hb = zb[r, c]
                 ha = za[r, c]
                 nb = _hull_push(Wb, Hb, nb, w - offb[r, c] * step, hb)
-                na = _hull_push(Wa, Ha, na, w - offa[r, c] * step, ha)
+                if crowns:
+                    na = _hull_push(Wa, Ha, na, w - offa[r, c] * step, ha)
                 if hb > hmaxb:
                     hmaxb = hb
                 if ha > hmaxa:

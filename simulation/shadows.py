@@ -51,7 +51,8 @@ from simulation import _shadow_kernels as _k
 from twin.errors import TwinValueError
 from twin.grid import Grid
 
-__all__ = ["sunlit_fraction", "sunlit_at_points", "sky_view_factor", "SkyView", "solid_and_crowns"]
+__all__ = ["sunlit_fraction", "sunlit_at_points", "sky_view_factor", "SkyView", "solid_and_crowns",
+           "wall_heights_and_aspects"]
 
 _NEG = np.float32(-1e30)
 _POS = np.float32(1e30)
@@ -365,10 +366,11 @@ def sky_view_factor(*, surface, cell_size: float, canopy_height=None, terrain=No
         wb = np.maximum(0.0, np.cos(fwd + math.pi - facing))
         wsum += wf + wb
         if col_major:
-            _k.horizon_sums(zb, offb, za, offa, z0, acc, col_major=True, q=q, step=step, keep=tau, wfwd=wf, wbwd=wb)
+            _k.horizon_sums(zb, offb, za, offa, z0, acc, col_major=True, q=q, step=step, keep=tau, wfwd=wf, wbwd=wb,
+                            crowns=has_canopy)
         else:
             _k.horizon_sums(zb_t, offb_t, za_t, offa_t, z0_t, acc_t, col_major=True, q=q, step=step, keep=tau,
-                            wfwd=wf, wbwd=wb)
+                            wfwd=wf, wbwd=wb, crowns=has_canopy)
     acc += acc_t.transpose(0, 2, 1)
     out = SkyView()
     out["svf"] = (acc[0] / n_az).astype(np.float32)
@@ -381,3 +383,32 @@ def sky_view_factor(*, surface, cell_size: float, canopy_height=None, terrain=No
     out.meta = {"n_azimuths": n_az, "transmissivity": tau, "nodata_cells": int((~finite).sum()),
                 "method": "exact horizons on parallel digital lines (upper convex hull), cosine-weighted"}
     return out
+
+
+def wall_heights_and_aspects(*, surface, cell_size: float, canopy_height=None, min_height: float = 1.0):
+    """Walls of the surface: height and facing of each cell's tallest drop to a 4-neighbour.
+
+    A cell carries a wall where its solid surface (without tree crowns) stands at least
+    ``min_height`` above one of its four neighbours; the wall's height is the largest such
+    drop [m] and its aspect the azimuth its outward face looks to [degrees clockwise from
+    north: 0 N, 90 E, 180 S, 270 W] (the neighbour with the largest drop; ties go N, E, S,
+    W). Cells without a wall get height 0 and aspect NaN. Grid edges are not walls.
+
+    Returns
+    -------
+    (height float32 [m], aspect float32 [degrees])
+    """
+    parts = solid_and_crowns(surface, canopy_height=canopy_height)
+    z = np.where(np.isfinite(parts["solid"]), parts["solid"], -np.inf).astype(np.float64)
+    drops = np.zeros((4,) + z.shape)
+    drops[0, 1:, :] = z[1:, :] - z[:-1, :]  # north neighbour is row - 1
+    drops[1, :, :-1] = z[:, :-1] - z[:, 1:]  # east neighbour is col + 1
+    drops[2, :-1, :] = z[:-1, :] - z[1:, :]  # south neighbour is row + 1
+    drops[3, :, 1:] = z[:, 1:] - z[:, :-1]  # west neighbour is col - 1
+    drops = np.nan_to_num(drops, nan=0.0, posinf=0.0, neginf=0.0)
+    k = np.argmax(drops, axis=0)
+    h = np.take_along_axis(drops, k[None], axis=0)[0]
+    wall = h >= float(min_height)
+    height = np.where(wall, h, 0.0).astype(np.float32)
+    aspect = np.where(wall, 90.0 * k, np.nan).astype(np.float32)
+    return height, aspect

@@ -123,7 +123,7 @@ TABLES: dict[str, TableSpec] = {
                 Column("id", "int32", "1", True, None, "luminaire id"),
                 Column("mounting_height", "float32", "m", True, None, "height of the light centre above the ground"),
                 Column("orientation", "float32", "degree", False, 0.0,
-                       "azimuth of the luminaire's C0 plane, clockwise from north (the direction the arm points)"),
+                       "azimuth the arm points to, clockwise from north: the photometry's C90 plane (street side)"),
                 Column("tilt", "float32", "degree", False, 0.0, "tilt of the luminaire in its C90-C270 plane"),
                 Column("photometry", "str", "", True, None, "photometry reference (file name or built-in optic name)"),
                 Column("power", "float32", "W", True, None, "electrical power at full output, gear included"),

@@ -18,6 +18,10 @@ from twin.errors import TwinError, TwinInputError
 COMMANDS = {
     "demo": "scenarios.cli.demo",
     "info": "scenarios.cli.info",
+    "run": "scenarios.cli.run",
+    "compare": "scenarios.cli.compare",
+    "render": "scenarios.cli.render",
+    "build": "scenarios.cli.build",
 }
 
 

@@ -14,7 +14,13 @@ import pandas as pd
 import pytest
 
 from simulation import _shadow_kernels as K
-from simulation.shadows import sky_view_factor, solid_and_crowns, sunlit_at_points, sunlit_fraction
+from simulation.shadows import (
+    sky_view_factor,
+    solid_and_crowns,
+    sunlit_at_points,
+    sunlit_fraction,
+    wall_heights_and_aspects,
+)
 from simulation.sun import (
     decompose_global,
     irradiance_on_surfaces,
@@ -376,3 +382,18 @@ def test_svf_with_trees():
     assert sv["svf"][20, 20] > 0.9  # the buildings-only view ignores the tree
     assert sv["svf_veg"][20, 30] < sv["svf"][20, 30]  # the tree hides some sky from 10 m away
     assert sv["svf_veg"][20, 30] > 0.85
+
+
+def test_wall_heights_and_aspects():
+    z = np.zeros((10, 12), np.float32)
+    z[3:7, 4:9] = 8.0
+    z[3, 4] = 11.0  # a taller corner
+    h, a = wall_heights_and_aspects(surface=z, cell_size=1.0)
+    assert h[3, 6] == 8.0 and a[3, 6] == 0.0  # north face
+    assert h[6, 6] == 8.0 and a[6, 6] == 180.0  # south face
+    assert h[5, 4] == 8.0 and a[5, 4] == 270.0  # west face
+    assert h[5, 8] == 8.0 and a[5, 8] == 90.0  # east face
+    assert h[3, 4] == 11.0 and a[3, 4] == 0.0  # corner: north wins the tie
+    assert h[4, 6] == 0.0 and np.isnan(a[4, 6])  # inside the block
+    assert (h[z == 0] == 0).all()
+    assert int((h > 0).sum()) == 2 * 5 + 2 * 2

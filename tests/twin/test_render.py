@@ -421,3 +421,16 @@ def test_landcover_colours_come_from_the_glossary():
     rgb = landcover_rgb(lc)
     assert tuple(rgb[0, 0]) == LANDCOVER_INFO[Landcover.ROAD][2]
     assert tuple(rgb[0, 1]) == LANDCOVER_INFO[Landcover.WATER][2]
+
+
+def test_long_french_legend_in_a_narrow_panel_fits_without_endless_shrinking():
+    # regression: the legend used to shrink itself recursively forever when labels could never fit
+    from PIL import Image
+
+    from twin.render.overlay import ClassLegend, draw_legends
+
+    img = Image.new("RGBA", (200, 160), (255, 255, 255, 255))
+    items = [((200, 30, 30), "Stress thermique extrêmement fort (UTCI > 46 °C)")] * 5
+    draw_legends(img, (0, 0, 200, 160), [ClassLegend("Classes de stress thermique", items)], unit=1.0)
+    arr = __import__("numpy").asarray(img)
+    assert (arr[..., :3] != 255).any()  # something was drawn, and the call returned

@@ -184,13 +184,16 @@ def draw_legends(img: Image.Image, region: tuple[int, int, int, int], legends, *
         return
     u = unit
     x0, y0, x1, y1 = region
-    pad, gap = int(14 * u) + 2, int(16 * u) + 2
-    sizes = [_legend_size(lg, u) for lg in legends]
-    bw = max(w for w, _ in sizes) + 2 * pad
     max_w = int(0.42 * (x1 - x0))
-    if bw > max_w:  # very long labels in a small picture: shrink everything
-        scale = max_w / bw
-        return draw_legends(img, region, legends, unit=u * scale)
+    # very long labels in a small picture: shrink everything, a few times at most (fonts have
+    # a minimum size and paddings a constant part, so the width may never quite fit)
+    for _ in range(4):
+        pad, gap = int(14 * u) + 2, int(16 * u) + 2
+        sizes = [_legend_size(lg, u) for lg in legends]
+        bw = max(w for w, _ in sizes) + 2 * pad
+        if bw <= max_w or u < 0.25:
+            break
+        u = max(u * max_w / bw * 0.97, 0.25)
     bh = sum(h for _, h in sizes) + gap * (len(legends) - 1) + 2 * pad
     m = int(18 * u) + 2
     bx1, by0 = x1 - m, y0 + m

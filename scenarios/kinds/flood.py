@@ -34,14 +34,17 @@ Scenario file sections (explicit units everywhere)::
     arrival_depth ("0.1 m"), speed_depth, flood_threshold ("0.1 m"), deep_threshold ("0.5 m")
 
     [[interventions]]
-    type = "dike"                        # or "raised_ground": line, crest ("167 m") or height, width
-    type = "retention_basin"             # or "lowered_ground": polygon, depth or bottom
-    type = "drainage"                    # capacity ("40 mm/h"), optional polygon
-    type = "permeable_paving"            # infiltration ("30 mm/h"), optional polygon and classes
+    type = "dike"                        # or "raised_ground": line = [[x, y], ...] or road = "Chemin de halage",
+                                         # crest ("167 m") or height ("1 m"), width ("3 m")
+    type = "retention_basin"             # or "lowered_ground": polygon or around = "<building>" + radius,
+                                         # depth or bottom
+    type = "drainage"                    # capacity ("40 mm/h"), optional polygon or around + radius
+    type = "permeable_paving"            # infiltration ("30 mm/h"), optional polygon or around + radius, classes
 
     [outputs]
     snapshot_interval = "5min"           # depth frames for animations
-    gauges = { school = [842485.0, 6519236.0] }
+    gauges = { crossroads = [842458.0, 6519200.0], school = "École Jean Moulin" }  # a point, or the
+                                         # open cell nearest to a building (by name or landmark key)
     animation = true                     # render an animated GIF of the depth
 
 Results: layers ``max_depth`` [m], ``max_speed`` [m s-1], ``hazard`` [1], ``arrival_time``
@@ -85,8 +88,15 @@ _FORCING_KEYS = ("duration", "rain", "rain_duration", "rain_series", "permanent_
                  "sea_level", "surge", "sea_edge", "inflows", "mode", "static_rise", "static_level")
 _PARAM_KEYS = ("cell_size", "drainage", "manning", "infiltration", "theta", "alpha", "h_min", "froude_max", "dt_max",
                "roof_rain", "arrival_depth", "speed_depth", "flood_threshold", "deep_threshold")
-_INTERVENTION_KEYS = ("type", "name", "line", "polygon", "crest", "height", "width", "depth", "bottom", "capacity",
-                      "infiltration", "classes")
+#: keys of each intervention type (besides ``type``), for the runner's checks
+_INTERVENTION_SPEC = {
+    "dike": ("name", "line", "road", "crest", "height", "width"),
+    "raised_ground": ("name", "line", "road", "crest", "height", "width"),
+    "retention_basin": ("name", "polygon", "around", "radius", "depth", "bottom"),
+    "lowered_ground": ("name", "polygon", "around", "radius", "depth", "bottom"),
+    "drainage": ("name", "capacity", "polygon", "around", "radius"),
+    "permeable_paving": ("name", "infiltration", "polygon", "around", "radius", "classes"),
+}
 _OUTPUT_KEYS = ("snapshot_interval", "gauges", "animation")
 _INFLOW_KEYS = ("name", "at", "line", "hydrograph")
 
@@ -171,7 +181,7 @@ class FloodKind(Kind):
     sections = {
         "forcing": _FORCING_KEYS,
         "parameters": _PARAM_KEYS,
-        "interventions": _INTERVENTION_KEYS,
+        "interventions": _INTERVENTION_SPEC,
         "outputs": _OUTPUT_KEYS,
     }
 
@@ -286,7 +296,10 @@ class FloodKind(Kind):
             if cfg.snapshot_interval <= 0:
                 raise TwinValueError("[outputs] snapshot_interval must be > 0")
         for gname, xy in o.get("gauges", {}).items():
-            cfg.gauges[str(gname)] = _xy_list([xy], name=f"[outputs] gauges.{gname}", min_points=1)[0]
+            if isinstance(xy, str):
+                cfg.gauges[str(gname)] = xy  # a building: the gauge goes on the open cell nearest to it
+            else:
+                cfg.gauges[str(gname)] = _xy_list([xy], name=f"[outputs] gauges.{gname}", min_points=1)[0]
         cfg.animation = bool(o.get("animation", False))
         if cfg.animation and cfg.snapshot_interval is None:
             cfg.snapshot_interval = cfg.duration / 12.0
@@ -335,18 +348,21 @@ class FloodKind(Kind):
         cfg.model = m
 
     def _parse_intervention(self, item: dict, k: int) -> dict:
-        _check_keys(item, _INTERVENTION_KEYS, f"interventions[{k}]")
         t = item.get("type")
         if t not in _INTERVENTION_TYPES:
             raise TwinValueError(f"[[interventions]] {k + 1}: type {t!r} is not a flood intervention "
                                  f"({', '.join(_INTERVENTION_TYPES)})")
+        _check_keys(item, ("type", *_INTERVENTION_SPEC[t]), f"interventions[{k}] ({t})")
         name = str(item.get("name", t.replace("_", " ")))
         out: dict[str, Any] = {"type": t, "name": name}
         where = f"[[interventions]] {name!r}"
         if t in ("dike", "raised_ground"):
-            if "line" not in item:
-                raise TwinValueError(f"{where}: line = [[x, y], ...] is missing")
-            out["line"] = _xy_list(item["line"], name=f"{where} line", min_points=2)
+            if ("line" in item) == ("road" in item):
+                raise TwinValueError(f"{where}: give either line = [[x, y], ...] or road = \"<street name>\"")
+            if "line" in item:
+                out["line"] = _xy_list(item["line"], name=f"{where} line", min_points=2)
+            else:
+                out["road"] = str(item["road"])
             if ("crest" in item) == ("height" in item):
                 raise TwinValueError(f"{where}: give either crest (an altitude, \"167 m\") or height (\"1.5 m\")")
             if "crest" in item:
@@ -355,9 +371,8 @@ class FloodKind(Kind):
                 out["height"] = parse_quantity(item["height"], "length", name=f"{where} height")
             out["width"] = parse_quantity(item.get("width", "3 m"), "length", name=f"{where} width")
         elif t in ("retention_basin", "lowered_ground"):
-            if "polygon" not in item:
-                raise TwinValueError(f"{where}: polygon = [[x, y], ...] is missing")
-            out["polygon"] = _xy_list(item["polygon"], name=f"{where} polygon", min_points=3)
+            if "polygon" not in item and "around" not in item:
+                raise TwinValueError(f"{where}: polygon = [[x, y], ...] or around = \"<building>\" is missing")
             if ("depth" in item) == ("bottom" in item):
                 raise TwinValueError(f"{where}: give either depth (\"1.5 m\") or bottom (an altitude)")
             if "depth" in item:
@@ -368,19 +383,27 @@ class FloodKind(Kind):
             if "capacity" not in item:
                 raise TwinValueError(f"{where}: capacity (\"40 mm/h\") is missing")
             out["capacity"] = parse_quantity(item["capacity"], "rain_rate", name=f"{where} capacity")
-            if "polygon" in item:
-                out["polygon"] = _xy_list(item["polygon"], name=f"{where} polygon", min_points=3)
         elif t == "permeable_paving":
             if "infiltration" not in item:
                 raise TwinValueError(f"{where}: infiltration (\"30 mm/h\") is missing")
             out["infiltration"] = parse_quantity(item["infiltration"], "rain_rate", name=f"{where} infiltration")
-            if "polygon" in item:
-                out["polygon"] = _xy_list(item["polygon"], name=f"{where} polygon", min_points=3)
             if "classes" in item:
                 try:
                     out["classes"] = tuple(Landcover[str(c).upper()] for c in item["classes"])
                 except KeyError as err:
                     raise TwinValueError(f"{where}: unknown land-cover class {err.args[0]!r}") from None
+        if t not in ("dike", "raised_ground"):
+            if "polygon" in item and "around" in item:
+                raise TwinValueError(f"{where}: give either polygon or around, not both")
+            if "polygon" in item:
+                out["polygon"] = _xy_list(item["polygon"], name=f"{where} polygon", min_points=3)
+            if "around" in item:
+                out["around"] = str(item["around"])
+                out["radius"] = parse_quantity(item.get("radius", "50 m"), "length", name=f"{where} radius")
+                if out["radius"] <= 0:
+                    raise TwinValueError(f"{where}: radius must be > 0")
+            elif "radius" in item:
+                raise TwinValueError(f"{where}: radius without around")
         return out
 
     # -- interventions -----------------------------------------------------------------------------
@@ -389,16 +412,23 @@ class FloodKind(Kind):
         for item in config.interventions:
             t = item["type"]
             if t in ("dike", "raised_ground"):
-                iv.raise_ground_along_line(out, item["line"], width=item["width"], crest=item.get("crest"),
+                line = item["line"] if "line" in item else _road_line(twin, item["road"], item["name"])
+                iv.raise_ground_along_line(out, line, width=item["width"], crest=item.get("crest"),
                                            height=item.get("height"), name=item["name"])
-            elif t in ("retention_basin", "lowered_ground"):
-                item["volume_m3"] = iv.lower_ground_in_polygon(out, item["polygon"], depth=item.get("depth"),
+                continue
+            polygon = item.get("polygon")
+            if "around" in item:
+                polygon = _building_point(twin, item["around"], item["name"]).buffer(item["radius"])
+            if t in ("retention_basin", "lowered_ground"):
+                if polygon is None:
+                    raise TwinValueError(f"[[interventions]] {item['name']!r}: polygon or around is missing")
+                item["volume_m3"] = iv.lower_ground_in_polygon(out, polygon, depth=item.get("depth"),
                                                                bottom=item.get("bottom"), name=item["name"])
             elif t == "drainage":
-                iv.set_drainage_capacity(out, item["capacity"], polygon=item.get("polygon"), name=item["name"])
+                iv.set_drainage_capacity(out, item["capacity"], polygon=polygon, name=item["name"])
             elif t == "permeable_paving":
                 kw = {"classes": item["classes"]} if "classes" in item else {}
-                iv.set_permeable_paving(out, item["infiltration"], polygon=item.get("polygon"), name=item["name"], **kw)
+                iv.set_permeable_paving(out, item["infiltration"], polygon=polygon, name=item["name"], **kw)
         return out
 
     # -- forcing on a (model) twin ------------------------------------------------------------------
@@ -437,6 +467,7 @@ class FloodKind(Kind):
         grid = twin.grid
         layers = {}
         meta: dict[str, Any] = {"kind": "flood", "references": list(REFERENCES), "defaults": dict(config.defaults),
+                                "models": [],
                                 "interventions": [{k: v for k, v in it.items() if k not in ("line", "polygon")}
                                                   for it in config.interventions]}
         result = None
@@ -452,13 +483,16 @@ class FloodKind(Kind):
             mtwin = coarsen_for_flood(twin, factor)
             model = FloodModel(mtwin, forcing=self.forcing(mtwin, config),
                                initial_water=config.permanent_water != "none", **config.model)
-            result = model.run(snapshot_interval=config.snapshot_interval, gauges=config.gauges or None,
+            gauges = {k: (_gauge_near(mtwin, v, k) if isinstance(v, str) else v) for k, v in config.gauges.items()}
+            result = model.run(snapshot_interval=config.snapshot_interval, gauges=gauges or None,
                                output_interval=min(config.duration / 20.0, 600.0), quiet=True)
             for name, da in result.layers().items():
                 layers[name] = layer_dataarray(grid, name, refine(da.values, factor, grid),
                                                units=da.attrs["units"], long_name=da.attrs.get("long_name"))
             frames = [(t, refine(d, factor, grid)) for t, d in result.snapshots]
             meta["model"] = result.meta
+            meta["models"].append({"name": "local inertial shallow water (simulation.flood.FloodModel)",
+                                   "references": list(MODEL_REFERENCES)})
             meta["model_cell_size_m"] = grid.cell_size * factor
             meta["volume_error"] = result.volume_error
             meta["ledger_m3"] = result.ledger
@@ -477,6 +511,8 @@ class FloodKind(Kind):
                 seeds = "water_level" if "water_level" in twin else (config.sea_edge or "edges")
                 bt = bathtub_map(twin, level=config.static_level, seeds=seeds)
             layers["bathtub_depth"] = bt
+            meta["models"].append({"name": "bathtub: connected cells below the level (simulation.flood.screening)",
+                                   "references": [REFERENCES[-2]]})
             meta["static"] = {"rise_m": config.static_rise, "level_m": config.static_level,
                               "method": "priority-queue bathtub from the permanent water (buildings are walls)"}
         # exposure on the twin's own grid
@@ -513,6 +549,8 @@ class FloodKind(Kind):
         area_ha = float((flood_depth > config.flood_threshold).sum()) * grid.cell_area / 1e4
         meta["exposure"] = summary
         meta["residents_rule"] = RESIDENTS_RULE
+        meta["models"].append({"name": "exposure: depth and FD2320 hazard at building walls (simulation.flood.exposure)",
+                               "references": ["Defra/EA (2006) FD2320/TR2; FD2321/IR1 (2008)"]})
         meta["flooded_area_ha"] = area_ha
         wall = time.perf_counter() - t0
         meta["wall_time_s"] = wall
@@ -554,7 +592,8 @@ class FloodKind(Kind):
 
     # -- render ------------------------------------------------------------------------------------
     def render(self, twin: Twin, result: KindResult, out_dir: Path, *, baseline: KindResult | None = None,
-               lang: str = "en", size: tuple[int, int] = (1600, 1000), title: str = "") -> list[Path]:
+               lang: str = "en", size: tuple[int, int] = (1600, 1000), title: str = "",
+               baseline_twin: Twin | None = None) -> list[Path]:
         from twin.render import EXPOSURE_CLASSES, Classes, Scene, animate, side_by_side
 
         out_dir = Path(out_dir)
@@ -594,7 +633,7 @@ class FloodKind(Kind):
             paths.append(p)
         if baseline is not None and key in baseline.layers:
             p = out_dir / "flood_comparison.png"
-            side_by_side([scene(twin, baseline), scene(twin, result)], p, title=title or label,
+            side_by_side([scene(baseline_twin or twin, baseline), scene(twin, result)], p, title=title or label,
                          size=(size[0] // 2 + 200, size[1]))
             paths.append(p)
         if result.frames and len(result.frames) > 1:
@@ -604,6 +643,42 @@ class FloodKind(Kind):
                     title=title or label)
             paths.append(p)
         return paths
+
+
+def _road_line(twin: Twin, road: str, name: str):
+    """The centre line of the road segments named ``road`` (merged)."""
+    import shapely
+
+    roads = twin.roads
+    sel = roads[roads["name"] == road] if len(roads) else roads
+    if len(sel) == 0:
+        known = ", ".join(sorted(set(roads["name"]) - {""})[:12]) if len(roads) else "none"
+        raise TwinValueError(f"[[interventions]] {name!r}: the twin has no road named {road!r} (roads: {known})")
+    return shapely.line_merge(shapely.union_all(sel.geometry.values))
+
+
+def _find_building(twin: Twin, what: str, name: str):
+    b = twin.buildings
+    for col in ("name", "landmark", "external_id"):
+        if col in b and (b[col] == what).any():
+            return b[b[col] == what].iloc[0]
+    raise TwinValueError(f"{name}: the twin has no building named {what!r}")
+
+
+def _building_point(twin: Twin, what: str, name: str):
+    """The centroid of the building whose name (or landmark key) is ``what``."""
+    return _find_building(twin, what, f"[[interventions]] {name!r}").geometry.centroid
+
+
+def _gauge_near(twin: Twin, what: str, gname: str) -> tuple[float, float]:
+    """The centre of the open cell nearest to a building's centroid (a gauge at its door)."""
+    p = _find_building(twin, what, f"[outputs] gauges.{gname}").geometry.centroid
+    g = twin.grid
+    open_ = twin.array("building_id") == 0
+    r, c = np.nonzero(open_)
+    x, y = g.xy(r, c)
+    k = int(np.argmin((x - p.x) ** 2 + (y - p.y) ** 2))
+    return float(x[k]), float(y[k])
 
 
 def _edge(a: np.ndarray, edge: str) -> np.ndarray:

@@ -132,3 +132,46 @@ def test_river_rise_must_cover_the_run(demo_town_small):
     """)
     with pytest.raises(TwinValueError, match=r"river_rise covers 0..1800 s but the run lasts 0..3600 s"):
         get_kind("flood").simulate(demo_town_small, cfg)
+
+
+def test_interventions_by_road_and_building_names(demo_town_small):
+    kind = get_kind("flood")
+    cfg = parse("""
+        [forcing]
+        duration = "10min"
+        rain = "60 mm/h"
+        [parameters]
+        cell_size = "3 m"
+        [[interventions]]
+        type = "dike"
+        road = "Chemin de halage"
+        height = "2 m"
+        [[interventions]]
+        type = "drainage"
+        capacity = "50 mm/h"
+        around = "École Jean Moulin"
+        radius = "40 m"
+        [outputs]
+        gauges = { school = "École Jean Moulin" }
+    """)
+    town = kind.apply_interventions(demo_town_small, cfg)
+    raised = town.array("terrain") - demo_town_small.array("terrain")
+    assert raised.max() == pytest.approx(2.0) and (raised > 0).sum() > 100
+    dc = town.array("drainage_capacity")
+    school = demo_town_small.buildings.set_index("name").loc["École Jean Moulin"].geometry.centroid
+    r, c = town.grid.rowcol(school.x, school.y)
+    near = dc[max(0, r - 40):r + 40, max(0, c - 40):c + 40]
+    assert np.nanmax(near) == 50.0 and np.isnan(dc).sum() > 0.9 * dc.size
+    res = kind.simulate(town, cfg)
+    assert "school" in res.meta["gauges"]
+    bad = parse("""
+        [forcing]
+        duration = "10min"
+        rain = "60 mm/h"
+        [[interventions]]
+        type = "dike"
+        road = "Rue de Nulle Part"
+        height = "1 m"
+    """)
+    with pytest.raises(TwinValueError, match=r"the twin has no road named 'Rue de Nulle Part'"):
+        kind.apply_interventions(demo_town_small, bad)

@@ -491,6 +491,7 @@ class FloodKind(Kind):
                                                units=da.attrs["units"], long_name=da.attrs.get("long_name"))
             frames = [(t, refine(d, factor, grid)) for t, d in result.snapshots]
             meta["model"] = result.meta
+            meta["assumptions"] = _assumptions(result.meta, config)
             meta["models"].append({"name": "local inertial shallow water (simulation.flood.FloodModel)",
                                    "references": list(MODEL_REFERENCES)})
             meta["model_cell_size_m"] = grid.cell_size * factor
@@ -606,8 +607,10 @@ class FloodKind(Kind):
             d = r.layers[key].values.astype(np.float32)
             return np.where(d > 0.05, d, np.nan)  # films under 5 cm are not drawn
 
-        clim = (0.0, max(0.5, float(np.nanpercentile(depth_of(result), 99))) if np.isfinite(depth_of(result)).any()
-                else 1.0)
+        flood = depth_of(result)
+        if "water_level" in twin:  # the colour scale follows the flood, not the depth of the river
+            flood = np.where(np.isfinite(twin.array("water_level")), np.nan, flood)
+        clim = (0.0, max(0.5, float(np.nanpercentile(flood, 99))) if np.isfinite(flood).any() else 1.0)
 
         def scene(tw: Twin, r: KindResult) -> Scene:
             s = Scene.of(tw, lang=lang).drape(depth_of(r), label=label, units="m", cmap="water", clim=clim,
@@ -643,6 +646,31 @@ class FloodKind(Kind):
                     title=title or label)
             paths.append(p)
         return paths
+
+
+def _assumptions(m: dict, config: FloodConfig) -> list[str]:
+    """The physical defaults a run applied, in a few readable lines (the report lists them)."""
+    p, t = m["parameters"], m["tables"]
+    given = set(config.model)
+    out = []
+    if "manning" not in given:
+        out.append("Manning n by land cover (Chow 1959): " + ", ".join(
+            f"{k} {v:g}" for k, v in t["manning_n"].items() if k not in ("unknown", "building")))
+    if "infiltration" not in given:
+        out.append("infiltration by land cover [mm/h after an initial loss in mm] (typical, check): " + ", ".join(
+            f"{k} {v[0]:g} after {v[1]:g}" for k, v in t["infiltration_mm_h_and_initial_loss_mm"].items()
+            if k not in ("building", "water") and (v[0] or v[1])))
+    if "drainage" not in given:
+        out.append(f"drainage network capacity {p['drainage_mm_h']:g} mm/h on paved cells")
+    if "roof_rain" not in given:
+        out.append(f"roof rain {p['roof_rain_means']}")
+    out.append(f"local inertial scheme: theta {p['theta']:g}, CFL alpha {p['alpha']:g}, no flux below "
+               f"{p['h_min_m'] * 1000:g} mm, Froude cap {p['froude_max']:g}, model grid {p['cell_size_m']:g} m")
+    out.append(f"hazard d(v+0.5)+DF with FD2321 debris factors; arrival at {p['arrival_depth_m']:g} m; "
+               f"speeds where deeper than {p['speed_depth_m']:g} m")
+    out.append(f"flooded building: more than {config.flood_threshold:g} m of water on the ring of cells around it")
+    out.extend(m.get("warnings", []))
+    return out
 
 
 def _road_line(twin: Twin, road: str, name: str):

@@ -30,9 +30,10 @@ Vectorisation
 -------------
 The inner loops run over 1-D views of a block of a row with indices from 0: numba then
 emits no negative-index wrap-around, and with ``error_model="numpy"`` (no division-by-zero
-exception, which is an early exit) LLVM vectorises them. Indirect loads through the
-parameter classes are kept out of the vectorised loops. Measured on 1 core: momentum and
-continuity ~2-3x faster than the same arithmetic written cell by cell.
+exception, which is an early exit) LLVM vectorises them; the momentum is float32 (8 lanes).
+The only indirect load (the debris factor by land cover) stays in the scalar hazard update.
+Measured on 1 core, 1000 x 1000: momentum 80 -> 9.4 ns per cell, continuity 110 -> 16 ns,
+against the same arithmetic written cell by cell.
 
 Calling convention
 ------------------

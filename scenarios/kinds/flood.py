@@ -10,8 +10,10 @@ Scenario file sections (explicit units everywhere)::
     permanent_water = "held"             # rivers and ponds of the twin: "held" at their level (they carry
                                          # runoff away; the default with rain only), "free" (they are water
                                          # like any other; the default with a river rise), or "none"
-    water_rise = [["0min", "0 m"], ["30min", "1 m"], ["2h", "1 m"]]  # held water raised above its normal
-                                         # level along its whole course (the sea or a river at +1 m)
+    water_rise = [["0min", "0 m"], ["30min", "1 m"], ["2h", "1 m"]]  # held water that touches a grid edge
+                                         # (the sea, a river) raised above its normal level along its whole
+                                         # course; closed ponds stay at their level
+    static_rise = "1 m"                  # bathtub from the same water
     river_rise = [["0h", "0 m"], ["1h", "2 m"], ["3h", "2 m"]]  # stage rise above the normal level, imposed
     river_edges = ["north", "south"]     # where the river crosses the grid edges (default: all it crosses)
     sea_level = "1.0 m"                  # absolute sea level on an edge, plus an optional surge series
@@ -453,11 +455,23 @@ class FloodKind(Kind):
         if config.sea is not None:
             levels.append(LevelBoundary(config.sea, edge=config.sea_edge, name=f"sea ({config.sea_edge})"))
         if config.permanent_water == "held" and wl is not None and np.isfinite(wl).any():
-            rise = config.water_rise or TimeSeries([0.0, config.duration], [0.0, 0.0], "m", name="held water")
-            if rise.start > 0.0 or rise.end < config.duration:
-                raise TwinValueError(f"[forcing] water_rise covers {rise.start:g}..{rise.end:g} s but the run lasts "
-                                     f"0..{config.duration:g} s")
-            levels.append(LevelBoundary(rise, cells=np.isfinite(wl), relative=True, name="permanent water (held)"))
+            still = TimeSeries([0.0, config.duration], [0.0, 0.0], "m", name="held water")
+            water = np.isfinite(wl)
+            if config.water_rise is None:
+                levels.append(LevelBoundary(still, cells=water, relative=True, name="permanent water (held)"))
+            else:
+                rise = config.water_rise
+                if rise.start > 0.0 or rise.end < config.duration:
+                    raise TwinValueError(f"[forcing] water_rise covers {rise.start:g}..{rise.end:g} s but the run "
+                                         f"lasts 0..{config.duration:g} s")
+                open_water = _open_water(wl)
+                if not open_water.any():
+                    raise TwinValueError("[forcing] water_rise: no permanent water touches a grid edge (the rise "
+                                         "applies to the sea and rivers that cross the edges, not to closed ponds)")
+                levels.append(LevelBoundary(rise, cells=open_water, relative=True, name="open water (held, rising)"))
+                if (water & ~open_water).any():
+                    levels.append(LevelBoundary(still, cells=water & ~open_water, relative=True,
+                                                name="closed ponds (held at their level)"))
         inflows = [Inflow(q["hydrograph"], q["where"], name=q["name"]) for q in config.inflows]
         return Forcing(duration=config.duration, rain=config.rain, inflows=inflows, levels=levels)
 
@@ -507,7 +521,12 @@ class FloodKind(Kind):
                                   for c in result.gauges.columns}
         if config.mode in ("static", "both"):
             if config.static_rise is not None:
-                bt = bathtub_map(twin, rise=config.static_rise)
+                if "water_level" not in twin:
+                    raise TwinValueError("[forcing] static_rise: the twin has no water_level layer")
+                ow = _open_water(twin.array("water_level"))
+                if not ow.any():
+                    raise TwinValueError("[forcing] static_rise: no permanent water touches a grid edge")
+                bt = bathtub_map(twin, rise=config.static_rise, seeds=ow)
             else:
                 seeds = "water_level" if "water_level" in twin else (config.sea_edge or "edges")
                 bt = bathtub_map(twin, level=config.static_level, seeds=seeds)
@@ -707,6 +726,17 @@ def _gauge_near(twin: Twin, what: str, gname: str) -> tuple[float, float]:
     x, y = g.xy(r, c)
     k = int(np.argmin((x - p.x) ** 2 + (y - p.y) ** 2))
     return float(x[k]), float(y[k])
+
+
+def _open_water(wl: np.ndarray) -> np.ndarray:
+    """Permanent water connected (4-neighbours) to a grid edge: the sea or rivers crossing the town, which a
+    sea-level or river rise raises; closed ponds are not."""
+    from scipy import ndimage
+
+    water = np.isfinite(wl)
+    lab, _ = ndimage.label(water)
+    edge = np.unique(np.concatenate([lab[0], lab[-1], lab[:, 0], lab[:, -1]]))
+    return np.isin(lab, edge[edge > 0])
 
 
 def _edge(a: np.ndarray, edge: str) -> np.ndarray:

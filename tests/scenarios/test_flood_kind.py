@@ -175,3 +175,19 @@ def test_interventions_by_road_and_building_names(demo_town_small):
     """)
     with pytest.raises(TwinValueError, match=r"the twin has no road named 'Rue de Nulle Part'"):
         kind.apply_interventions(demo_town_small, bad)
+
+
+def test_water_rise_raises_the_river_not_the_pond(demo_town_small):
+    cfg = parse("""
+        [forcing]
+        duration = "1h"
+        water_rise = [["0min", "0 m"], ["30min", "1 m"], ["1h", "1 m"]]
+    """)
+    f = get_kind("flood").forcing(demo_town_small, cfg)
+    rising, still = f.levels
+    wl = np.isfinite(demo_town_small.array("water_level"))
+    pond = demo_town_small.meta["demo"]["pond"]["center"]
+    r, c = demo_town_small.grid.rowcol(*pond)
+    assert rising.level.at(3600) == 1.0 and still.level.at(3600) == 0.0
+    assert not rising.cells[r, c] and still.cells[r, c]
+    assert (rising.cells | still.cells).sum() == wl.sum() and rising.cells[0].any()  # the river crosses the north edge

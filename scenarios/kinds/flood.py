@@ -576,6 +576,25 @@ class FloodKind(Kind):
         meta["wall_time_s"] = wall
         ind = self._indicators(summary, area_ha, float(np.max(flood_depth)) if flood_depth.size else 0.0,
                                result.volume_error if result is not None else 0.0, wall, config)
+        if result is not None and "bathtub_depth" in layers:
+            # both answers: the static bathtub's counts beside the dynamic ones
+            bt = np.where(perm, 0.0, layers["bathtub_depth"].values)
+            e_bt = building_exposure(twin, max_depth=bt, hazard=bt, thresholds=(config.flood_threshold,
+                                                                                config.deep_threshold))
+            n_bt = int(e_bt["flooded"].sum())
+            a_bt = float((bt > config.flood_threshold).sum()) * grid.cell_area / 1e4
+            meta["static"]["buildings_flooded"] = n_bt
+            meta["static"]["flooded_area_ha"] = a_bt
+            th = config.flood_threshold
+            ind += [
+                Indicator("buildings_flooded_bathtub", n_bt, "1",
+                          {"en": f"Buildings with more than {th * 100:.0f} cm of water at their walls (bathtub map)",
+                           "fr": f"Bâtiments avec plus de {th * 100:.0f} cm d'eau au pied des murs (carte "
+                                 f"« baignoire »)"}, "lower"),
+                Indicator("flooded_area_bathtub", round(a_bt, 3), "ha",
+                          {"en": f"Area under more than {th * 100:.0f} cm of water (bathtub map)",
+                           "fr": f"Surface sous plus de {th * 100:.0f} cm d'eau (carte « baignoire »)"}, "lower"),
+            ]
         return KindResult(layers=layers, buildings=exposure, tables=tables, indicators=ind, frames=frames, meta=meta)
 
     def _indicators(self, s: dict, area_ha: float, max_depth: float, verr: float, wall: float,

@@ -127,7 +127,8 @@ def test_render_from_saved_results(two_runs, capsys, slope_kind, monkeypatch):
     code, _, err = _run(capsys, "render", str(run), "--view", "overview", "--size", "400x300")
     assert code == 0, err
     png = run / "pictures" / "slope_overview.png"
-    assert Image.open(png).size == (400, 300)
+    with Image.open(png) as im:
+        assert im.size == (400, 300)
     rec = json.loads((run / "run.json").read_text())
     assert "pictures/slope_overview.png" in rec["pictures"]
     assert "slope_overview" in (run / "report.html").read_text()

@@ -166,14 +166,10 @@ def write_raster(
         predictor=_predictor(arr.dtype),
         nodata=nodata,
     )
-    if cog:
+    if cog:  # the COG driver always tiles; it takes BLOCKSIZE, not TILED/BLOCKXSIZE
         profile.update(blocksize=512, overview_resampling="average" if arr.dtype.kind == "f" else "nearest")
-    else:
+    elif grid.nrows >= 256 and grid.ncols >= 256:  # smaller rasters stay in strips
         profile.update(tiled=True, blockxsize=256, blockysize=256)
-    if grid.nrows < 256 or grid.ncols < 256:
-        profile.pop("blockxsize", None)
-        profile.pop("blockysize", None)
-        profile["tiled"] = False if not cog else profile.get("tiled", True)
     with atomic_output(path, overwrite=overwrite) as tmp:
         try:
             with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(tmp, "w", **profile) as dst:

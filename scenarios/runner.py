@@ -558,13 +558,7 @@ def _isolated(twin: Twin) -> Twin:
     the copy and never reaches the caller's twin; a kind that writes *into* the shared arrays or
     tables is still caught by the hash check after the run. Costs no array copy.
     """
-    import copy
-
-    out = copy.copy(twin)
-    out.layers = twin.layers.copy(deep=False)
-    out.tables = dict(twin.tables)
-    out.meta = copy.deepcopy(twin.meta)
-    return out
+    return twin.copy(deep=False)
 
 
 def _check_result(kind: str, part: str, result: KindResult, twin: Twin) -> None:

@@ -282,10 +282,20 @@ class Twin:
         self.meta["provenance"].append(entry)
 
     def copy(self, deep: bool = True) -> Twin:
-        """A copy; with ``deep=True`` (the default) nothing is shared, so changes never reach the original."""
-        layers = self.layers.copy(deep=deep)
-        tables = {k: (v.copy(deep=True) if deep else v) for k, v in self.tables.items()}
-        return Twin(layers, tables, _copy.deepcopy(self.meta))
+        """A copy of the twin.
+
+        With ``deep=True`` (the default) nothing is shared, so changes never reach the original.
+        With ``deep=False`` the copy shares the arrays and table objects but has its own Dataset,
+        table dict and meta: layers and tables added or replaced on it (``set_layer``,
+        ``set_table``) leave the original as it is; writing *into* a shared array does not.
+        The parts were checked when they were set, so they are not checked (or copied) again.
+        """
+        out = Twin.__new__(Twin)
+        out.grid = self.grid
+        out.layers = self.layers.copy(deep=deep)
+        out.tables = {k: (v.copy(deep=True) if deep else v) for k, v in self.tables.items()}
+        out.meta = _copy.deepcopy(self.meta)
+        return out
 
     def window(self, window) -> Twin:
         """The part of the twin inside a :class:`~twin.grid.Window` (layers clipped; tables kept whole)."""

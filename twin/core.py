@@ -15,7 +15,6 @@ is what importers return, models read and ``save`` writes.
 from __future__ import annotations
 
 import copy as _copy
-import datetime as _dt
 from collections.abc import Iterable, Mapping
 
 import geopandas as gpd
@@ -276,8 +275,13 @@ class Twin:
         self.tables[name] = _tables.conform(name, table, crs=self.grid.crs)
 
     def add_provenance(self, step: str, **record) -> None:
-        """Record what made or changed the twin (kept in ``meta['provenance']`` and saved)."""
-        entry = {"step": step, "time": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()}
+        """Record what made or changed the twin (kept in ``meta['provenance']`` and saved).
+
+        The time is UTC, or ``SOURCE_DATE_EPOCH`` when that is set (see :func:`twin.io.now_iso`).
+        """
+        from twin.io import now_iso
+
+        entry = {"step": step, "time": now_iso()}
         entry.update(record)
         self.meta["provenance"].append(entry)
 

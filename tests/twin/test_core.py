@@ -109,3 +109,10 @@ def test_landcover_codes_are_stable():
     # these integers are written to files: changing one breaks every saved twin
     assert [int(c) for c in Landcover] == list(range(12))
     assert Landcover.WATER == 7 and Landcover.BUILDING == 1
+
+
+def test_provenance_time_follows_source_date_epoch(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    t = Twin.empty(_grid())
+    t.add_provenance("import", source="x.gml")
+    assert t.meta["provenance"] == [{"step": "import", "time": "2023-11-14T22:13:20+00:00", "source": "x.gml"}]

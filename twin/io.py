@@ -401,7 +401,7 @@ def open_twin(path, *, verify: bool = True) -> Twin:
     ds = dataset_from_grid(grid)
     for name, entry in layer_entries.items():
         f = path / entry["file"]
-        arr, lgrid, _ = _read_layer(f)
+        arr, lgrid, _ = read_raster(f)
         if lgrid.shape != grid.shape or not lgrid.transform.almost_equals(grid.transform):
             raise TwinFormatError(f"{f}: its grid ({lgrid}) differs from the twin's ({grid})")
         if str(arr.dtype) != entry["dtype"]:
@@ -432,14 +432,3 @@ def open_twin(path, *, verify: bool = True) -> Twin:
     meta["description"] = manifest.get("description", "")
     meta["provenance"] = manifest.get("provenance", [])
     return Twin(ds, tables, meta)
-
-
-def _read_layer(f: Path):
-    try:
-        with rasterio.open(f) as src:
-            arr = src.read(1)
-            grid = Grid.from_transform(src.transform, (src.height, src.width), src.crs.to_wkt() if src.crs else "EPSG:2154")
-    except RasterioError as err:
-        raise TwinFormatError(f"{f}: not a readable GeoTIFF ({err})") from err
-    return arr, grid, None
-

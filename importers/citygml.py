@@ -723,10 +723,11 @@ class CityGMLStream:
 
 def CRS_is_geographic(crs) -> bool:
     from pyproj import CRS
+    from pyproj.exceptions import CRSError
 
     try:
         return CRS.from_user_input(crs).is_geographic
-    except Exception:
+    except (CRSError, TypeError):
         return False
 
 

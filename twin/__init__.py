@@ -21,11 +21,12 @@ from twin.grid import DEFAULT_CRS, Grid, Tile, Window
 from twin.io import open_twin, read_raster, save, write_raster
 from twin.layers import LAYERS, Landcover
 
-try:
-    from importlib.metadata import version as _version
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
 
+try:
     __version__ = _version("jumeau")
-except Exception:  # not installed (running from a source tree)
+except _PackageNotFoundError:  # not installed (running from a source tree)
     __version__ = "0.0.0+unknown"
 
 __all__ = [

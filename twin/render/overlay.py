@@ -34,7 +34,7 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
         name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
         path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
         return ImageFont.truetype(str(path), size)
-    except Exception:  # pragma: no cover - matplotlib ships the font
+    except (ImportError, OSError):  # pragma: no cover - matplotlib ships the font
         return ImageFont.load_default(size)
 
 

@@ -208,7 +208,7 @@ def generate_tiles_and_buildings(tmp: Path, *, n_buildings: int = 2500, seed: in
 
     rng = np.random.default_rng(seed)
     tiles = []
-    for i, (xkm, ykm) in enumerate(((842, 6521), (843, 6521), (842, 6520), (843, 6520))):
+    for xkm, ykm in ((842, 6521), (843, 6521), (842, 6520), (843, 6520)):
         name = tmp / f"LHD_FXX_{xkm:04d}_{ykm:04d}_MNT_O_0M50_LAMB93_IGN69.tif"
         tiles.append(name)
         if name.exists():

@@ -66,7 +66,7 @@ def place_luminaires(plan: Plan, segments: list[Segment], rng, *, forbidden) -> 
     """Luminaires along the lit segments; candidates where ``forbidden(xy)`` is true are dropped."""
     pieces = plan.roads
     products = []
-    for k, piece in enumerate(pieces):  # one product and one campaign per road piece
+    for piece in pieces:  # one product and one campaign per road piece
         sc = SCHEMES.get(piece.scheme)
         if sc is None:
             products.append(None)

@@ -256,7 +256,7 @@ def draw_scale_and_north(img: Image.Image, region, *, px_per_m: float | None, no
     (``note`` says so under the bar).
     """
     u = unit
-    x0, y0, x1, y1 = region
+    x0, _y0, x1, y1 = region
     m = int(18 * u) + 2
     fs = int(19 * u)
     nfs = int(15 * u)

@@ -107,7 +107,7 @@ def test_uniform_enclosure_gives_tmrt_equal_to_air_temperature():
 
 
 def test_energy_sense_sun_shade_night(street_run):
-    twin, model, day, res = street_run
+    twin, _model, _day, res = street_run
     hours = sorted(res.hourly)
     h15 = next(h for h in hours if h.hour == 15)
     h4 = next(h for h in hours if h.hour == 4)
@@ -142,7 +142,7 @@ def test_energy_sense_sun_shade_night(street_run):
 
 
 def test_sky_view_is_cached_in_the_twin_only_when_asked(street_run):
-    twin, model, day, res = street_run
+    twin, _model, _day, res = street_run
     assert res.meta["sky_view"]["cached"] is False
     assert not any(n in twin for n in SKY_VIEW_LAYERS)  # run() leaves its input twin as it was
     twin = twin.copy()
@@ -160,7 +160,7 @@ def test_sky_view_is_cached_in_the_twin_only_when_asked(street_run):
 
 
 def test_summaries(street_run):
-    twin, model, day, res = street_run
+    twin, _model, _day, res = street_run
     b = building_summary(twin, res.layers)
     assert list(b.index) == [1, 2, 3, 4]
     assert b["vulnerable"].sum() == 1

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 from scipy import constants, ndimage
 
 from simulation.heat import _kernels as _k
@@ -159,12 +158,7 @@ class HeatModel(Model):
     # -- static inputs -------------------------------------------------------------------------
     def location(self) -> tuple[float, float]:
         """Latitude and longitude [degrees] of the grid's centre."""
-        g = self.grid
-        x = 0.5 * (g.xmin + g.xmax)
-        y = 0.5 * (g.ymin + g.ymax)
-        tr = Transformer.from_crs(g.crs, "EPSG:4326", always_xy=True)
-        lon, lat = tr.transform(x, y)
-        return float(lat), float(lon)
+        return self.grid.centre_latlon()
 
     def _canopy(self):
         return self.read("canopy_height") if "canopy_height" in self.twin else None

@@ -273,8 +273,7 @@ class HeatKind(Kind):
     def weather(self, twin: Twin, config: HeatConfig) -> pd.DataFrame:
         """The forcing day as a weather table."""
         f = dict(config.forcing)
-        model = HeatModel(twin, parameters=config.parameters)
-        lat, lon = model.location()
+        lat, lon = twin.grid.centre_latlon()
         if f["type"] == "heatwave":
             args = {k: f[k] for k in ("date", "t_min", "t_max", "relative_humidity", "wind_speed")}
             for k in ("sky", "timezone", "peak_hour"):

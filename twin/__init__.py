@@ -5,6 +5,9 @@
 >>> t = Twin.empty(grid)
 """
 
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
 from twin.core import Twin, dataset_from_grid, grid_of, layer_dataarray
 from twin.errors import (
     TwinCRSError,
@@ -20,9 +23,6 @@ from twin.errors import (
 from twin.grid import DEFAULT_CRS, Grid, Tile, Window
 from twin.io import open_twin, read_raster, save, write_raster
 from twin.layers import LAYERS, Landcover
-
-from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
-from importlib.metadata import version as _version
 
 try:
     __version__ = _version("jumeau")

@@ -227,6 +227,8 @@ def ring_tables(K, cell_size, radius):
                     continue
                 di[n] = a
                 dj[n] = b
+                # the two mirrored cases (rows or columns the major axis) are written out, not folded into
+                # one with swapped indices: the table is built once per run, and this reads as the maths
                 if abs(a) >= abs(b):
                     qa = int(round(a * f))
                     qb = b * f

@@ -22,28 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def memory_bandwidth(n_bytes: int = 400_000_000, repeat: int = 5) -> float:
-    """Bytes per second of a plain large numpy copy (read + write counted)."""
-    a = np.ones(n_bytes // 8)
-    b = np.empty_like(a)
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        np.copyto(b, a)
-        best = min(best, time.perf_counter() - t0)
-    return 2 * a.nbytes / best
+from _common import RESULTS, machine, memory_bandwidth, write_results
 
 
 def run_demo(out: Path, args) -> float:
@@ -94,18 +79,14 @@ def main() -> int:
     parser.add_argument("--scenarios", help="comma-separated subset of the ready scenarios")
     parser.add_argument("--warm", action="store_true", help="run a second time with the baselines cached")
     parser.add_argument("--no-render", action="store_true")
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "demo.json"))
+    parser.add_argument("--out", default=str(RESULTS / "demo.json"))
     args = parser.parse_args()
     os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
     from scenarios.runner import versions
 
     bw = memory_bandwidth()
     results: dict = {
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "memory_bandwidth_GBps": round(bw / 1e9, 2),
-        },
+        "machine": machine(memory_bandwidth_GBps=round(bw, 2)),
         "versions": versions(),
         "cell_size": args.cell_size,
         "render": not args.no_render,
@@ -118,10 +99,7 @@ def main() -> int:
         for name in passes:
             wall = run_demo(tmp / "demo", args)
             results["runs"][name] = {"wall_s": round(wall, 3), **collect(tmp / "demo")}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1) + "\n")
-    print(f"memory bandwidth (numpy copy): {bw / 1e9:.1f} GB/s")
+    print(f"memory bandwidth (numpy copy): {bw:.1f} GB/s")
     for name, r in results["runs"].items():
         print(f"\n== {name}: twin demo {r['wall_s']:.1f} s wall (town built in {r['build_town_s']} s)")
         print(f"{'scenario':<28} {'kind':<9} {'total s':>8}  steps")
@@ -132,7 +110,7 @@ def main() -> int:
             steps = ", ".join(f"{k} {s:.2f}" for k, s in sorted(v["steps_s"].items(), key=lambda kv: -kv[1])[:4])
             print(f"{sc:<28} {v['kind']:<9} {v['total_s']:>8.2f}  {steps}")
         print("per step (all scenarios): " + ", ".join(f"{k} {v:.2f} s" for k, v in r["per_step_s"].items()))
-    print(f"\nwrote {out}")
+    write_results(results, args.out)
     return 0
 
 

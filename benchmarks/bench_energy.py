@@ -38,15 +38,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
 import geopandas as gpd
 import numba
+import numpy as np
 import pandas as pd
 import shapely
+from _common import RESULTS, ROOT, machine, memory_bandwidth, timed_cpu, write_results
 
 from simulation.energy import _kernels
 from simulation.energy.climate import typical_year
@@ -99,17 +96,6 @@ def terraced_town(n: int, *, seed: int = 0, trees: bool = True) -> Twin:
     return t
 
 
-def memory_bandwidth(n_bytes: int = 400_000_000) -> float:
-    a = np.ones(n_bytes // 8)
-    b = np.empty_like(a)
-    best = 1e9
-    for _ in range(3):
-        t0 = time.perf_counter()
-        np.copyto(b, a)
-        best = min(best, time.perf_counter() - t0)
-    return 2 * a.nbytes / best / 1e9
-
-
 def load_weather(path):
     if path and Path(path).is_file():
         sys.path.insert(0, str(ROOT / "tests" / "simulation" / "energy"))
@@ -145,12 +131,8 @@ def bench_kernel(weather, n_buildings: int, repeats: int = 2) -> dict:
            "orientation_bins": int(A.shape[1])}
     for th in (1, 2):
         numba.set_num_threads(min(th, numba.config.NUMBA_NUM_THREADS))
-        wall, cpu = 1e9, 1e9
-        for _ in range(repeats):
-            t0, c0 = time.perf_counter(), time.process_time()
-            run_kernel(R, A, windows=W, occ=occ, comfort=com, warmup=0, **behaviour(m.parameters), **k2)
-            wall = min(wall, time.perf_counter() - t0)
-            cpu = min(cpu, time.process_time() - c0)
+        wall, cpu, _ = timed_cpu(lambda: run_kernel(R, A, windows=W, occ=occ, comfort=com, warmup=0,
+                                                    **behaviour(m.parameters), **k2), repeats)
         bh = len(R) * n_hours
         out[f"threads_{th}"] = {"seconds": wall, "building_hours_per_s": bh / wall,
                                 "building_hours_per_cpu_s": bh / cpu,
@@ -316,14 +298,12 @@ def main(argv=None) -> int:
     ap.add_argument("--peer-python", default=sys.executable)
     ap.add_argument("--weather", default=str(DEFAULT_EPW))
     ap.add_argument("--quick", action="store_true", help="10,000 buildings, 5,000 in the kernel runs, 5 peer zones")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "energy.json"))
+    ap.add_argument("--out", default=str(RESULTS / "energy.json"))
     args = ap.parse_args(argv)
     if args.quick:
         args.buildings, args.kernel_buildings, args.peer_zones = 10_000, 5_000, 5
     weather, wsrc = load_weather(args.weather)
-    res = {"machine": {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count(),
-                       "numba_threads": numba.config.NUMBA_NUM_THREADS,
-                       "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None},
+    res = {"machine": machine(numba_threads=numba.config.NUMBA_NUM_THREADS),
            "versions": {"python": platform.python_version(), "numpy": np.__version__, "numba": numba.__version__,
                         "shapely": shapely.__version__, "pandas": pd.__version__},
            "weather": wsrc}
@@ -361,9 +341,7 @@ def main(argv=None) -> int:
         print(f"  {key:<18} {t[key]:8.2f} s")
     print(f"  kernel building-hours/s {t['building_hours_per_second']:.3g}; all in {q['building_hours_per_s_all_in']:.3g}"
           f"; {q['shading']['facade_points']} facade points, {q['shading']['rays']:.3g} rays")
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(res, indent=2, default=float))
-    print(f"\nwrote {args.out}")
+    write_results(res, args.out)
     return 0
 
 

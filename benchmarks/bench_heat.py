@@ -23,27 +23,21 @@ import argparse
 import json
 import math
 import os
-import platform
 import subprocess
-import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from _common import RESULTS, ROOT, machine, memory_bandwidth, print_table, timed, write_results
+from scipy import ndimage
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from scipy import ndimage  # noqa: E402
-
-from simulation.heat.forcing import HEATWAVE_PRESETS, heatwave_day  # noqa: E402
-from simulation.heat.model import HeatModel  # noqa: E402
-from simulation.shadows import sky_view_factor, sunlit_fraction  # noqa: E402
-from twin import Grid, Twin  # noqa: E402
-from twin.layers import Landcover  # noqa: E402
-from twin.rasterize import compose_surface  # noqa: E402
+from simulation.heat.forcing import HEATWAVE_PRESETS, heatwave_day
+from simulation.heat.model import HeatModel
+from simulation.shadows import sky_view_factor, sunlit_fraction
+from twin import Grid, Twin
+from twin.layers import Landcover
+from twin.rasterize import compose_surface
 
 X0, Y0 = 842000.0, 6519000.0
 
@@ -103,26 +97,6 @@ def canyon(cs: float = 1.0, w_cells: int = 21, hw: float = 1.0, length_m: float 
     return z, depth + w_cells // 2, z.shape[1] // 2, W / math.sqrt(W * W + 4 * H * H)
 
 
-def bandwidth() -> float:
-    a = np.ones(64 * 1024 * 1024 // 2, np.float64)  # 256 MB
-    b = np.empty_like(a)
-    best = 1e9
-    for _ in range(5):
-        t = time.perf_counter()
-        np.copyto(b, a)
-        best = min(best, time.perf_counter() - t)
-    return 2 * a.nbytes / best / 1e9
-
-
-def timed(fn, repeat: int = 1):
-    best, out = 1e99, None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
-
-
 def peer(python: str, task: str, **arrays):
     with tempfile.TemporaryDirectory() as d:
         inp, out = Path(d) / "in.npz", Path(d) / "out.npz"
@@ -141,17 +115,16 @@ def main(argv=None) -> int:
     ap.add_argument("--peer-python", default=os.environ.get("JUMEAU_PEER_SOLWEIG"),
                     help="python of the solweig venv (or $JUMEAU_PEER_SOLWEIG)")
     ap.add_argument("--peer-aniso", action="store_true", help="also time solweig's anisotropic-sky hour")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "heat.json"))
+    ap.add_argument("--out", default=str(RESULTS / "heat.json"))
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     n = args.size
-    res: dict = {"machine": {"platform": platform.platform(), "python": platform.python_version(),
-                             "cpus": os.cpu_count()}, "size": n}
+    res: dict = {"machine": machine(), "size": n}
     import numba
     import pvlib
 
     res["versions"] = {"numpy": np.__version__, "numba": numba.__version__, "pvlib": pvlib.__version__}
-    res["bandwidth_GBps"] = round(bandwidth(), 2)
+    res["bandwidth_GBps"] = round(memory_bandwidth(), 2)
     rows = []
 
     # warm-up: compile the kernels on small inputs so that timings exclude compilation
@@ -192,7 +165,7 @@ def main(argv=None) -> int:
     res["town_shadow"] = {"jumeau_seconds": tsh, "jumeau_trees_seconds": tsh_v}
     rows.append(("shadow mask (215, 30 deg), jumeau", f"{tsh * 1e3:.0f} ms", f"with trees {tsh_v * 1e3:.0f} ms"))
     model = HeatModel(twin)
-    tsvf_model, _ = timed(model.sky_view)
+    timed(model.sky_view)  # fills the model's sky-view cache for the one-hour timing below
     one = day.iloc[[15]]
     thour, hres = timed(lambda: model.run(one), repeat=2)
     res["town_hour"] = {"jumeau_seconds": thour, "tmrt_mean": float(np.nanmean(hres["tmrt_max"])),
@@ -231,14 +204,8 @@ def main(argv=None) -> int:
         rows.append(("SVF inside solweig.compute_svf", f"{info['svf_seconds']:.1f} s", ""))
 
     rows.append(("memory bandwidth (numpy copy)", f"{res['bandwidth_GBps']} GB/s", ""))
-    w = max(len(r[0]) for r in rows)
-    print(f"heat benchmark, {n} x {n} cells at 1 m ({os.cpu_count()} cpus)")
-    for a, b, c_ in rows:
-        print(f"  {a:<{w}}  {b:>12}  {c_}")
-    out_path = Path(args.out)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(json.dumps(res, indent=2, default=float))
-    print(f"wrote {out_path}")
+    print_table(f"heat benchmark, {n} x {n} cells at 1 m ({os.cpu_count()} cpus)", rows, value_width=12)
+    write_results(res, args.out)
     return 0
 
 

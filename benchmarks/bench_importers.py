@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import subprocess
 import sys
@@ -35,10 +34,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import RESULTS, ROOT, machine, memory_bandwidth, write_results
 
-ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("JUMEAU_SHARED_DATA", ROOT.parent / "shared" / "data"))
-sys.path.insert(0, str(ROOT))
 
 # -- helpers ---------------------------------------------------------------------------------------------------
 
@@ -59,17 +57,6 @@ def best(code: str, *args: str, repeat: int = 3) -> dict:
     b = min(runs, key=lambda r: r["cpu"])
     b["wall_best"] = min(r["wall"] for r in runs)
     return b
-
-
-def memory_bandwidth() -> float:
-    a = np.ones(32 * 2**20, dtype=np.float64)  # 256 MB
-    b = np.empty_like(a)
-    t = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        np.copyto(b, a)
-        t.append(time.perf_counter() - t0)
-    return 2 * a.nbytes / min(t)  # read + write
 
 
 # -- CityGML -----------------------------------------------------------------------------------------------------
@@ -208,7 +195,7 @@ def generate_tiles_and_buildings(tmp: Path, *, n_buildings: int = 2500, seed: in
 
     rng = np.random.default_rng(seed)
     tiles = []
-    for i, (xkm, ykm) in enumerate(((842, 6521), (843, 6521), (842, 6520), (843, 6520))):
+    for xkm, ykm in ((842, 6521), (843, 6521), (842, 6520), (843, 6520)):
         name = tmp / f"LHD_FXX_{xkm:04d}_{ykm:04d}_MNT_O_0M50_LAMB93_IGN69.tif"
         tiles.append(name)
         if name.exists():
@@ -360,12 +347,10 @@ def main(argv=None) -> int:
     import rasterio
     import shapely
 
-    out = ROOT / "benchmarks" / "results" / "importers.json"
+    out = RESULTS / "importers.json"
     result = json.loads(out.read_text()) if (args.only and out.exists()) else {}
     result.update({
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "memory_bandwidth_GB_s": round(memory_bandwidth() / 1e9, 1),
-                    "load_average": os.getloadavg()},
+        "machine": machine(memory_bandwidth_GB_s=round(memory_bandwidth(), 1)),
         "versions": {"numpy": np.__version__, "lxml": ".".join(map(str, lxml.etree.LXML_VERSION)),
                      "libxml2": ".".join(map(str, lxml.etree.LIBXML_VERSION)), "numba": numba.__version__,
                      "rasterio": rasterio.__version__, "gdal": rasterio.__gdal_version__, "laspy": laspy.__version__,
@@ -389,9 +374,7 @@ def main(argv=None) -> int:
               f"peak {r['peak_rss_MB']:.0f} MB")
     print(f"\nmemory bandwidth (numpy copy): {result['machine']['memory_bandwidth_GB_s']} GB/s; "
           f"load average {result['machine']['load_average']}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {out}")
+    write_results(result, out)
     return 0
 
 

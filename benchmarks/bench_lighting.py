@@ -29,46 +29,10 @@ streets (a third sodium globes, the rest LED road lanterns), 8 m high.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import statistics
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def _median(fn, repeat: int):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
-
-
-def _median_cpu(fn, repeat: int):
-    """Median wall time and CPU time (all threads) [s] of ``fn``; CPU time resists a busy machine."""
-    wall, cpu, out = [], [], None
-    for _ in range(repeat):
-        t0, c0 = time.perf_counter(), time.process_time()
-        out = fn()
-        wall.append(time.perf_counter() - t0)
-        cpu.append(time.process_time() - c0)
-    return statistics.median(wall), statistics.median(cpu), out
-
-
-def _bandwidth(n_bytes: int = 256 * 2**20, repeat: int = 5) -> float:
-    """Memory bandwidth of a plain NumPy copy [GB/s] (bytes read + written)."""
-    a = np.ones(n_bytes // 8)
-    b = np.empty_like(a)
-    best = min(_median(lambda: np.copyto(b, a), 1)[0] for _ in range(repeat))
-    return 2 * a.nbytes / best / 1e9
+from _common import RESULTS, machine, memory_bandwidth, print_table, timed, timed_cpu, write_results
 
 
 def synthetic_lit_town(size: float, n_lum: int, *, trees: bool = True):
@@ -108,23 +72,6 @@ def synthetic_lit_town(size: float, n_lum: int, *, trees: bool = True):
     return t
 
 
-def _machine() -> dict:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = float("nan")
-    return {"platform": platform.platform(), "python": sys.version.split()[0], "cpu": cpu, "cores": os.cpu_count(),
-            "load_average_1min": load}
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=float, default=2000.0, help="side of the synthetic town [m] (1 m cells)")
@@ -132,7 +79,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cutoff", type=float, default=40.0, help="cut-off radius [m] (peers.md quotes 40 m)")
     ap.add_argument("--repeat", type=int, default=3, help="repeats per timing (median reported)")
     ap.add_argument("--no-demo", action="store_true", help="skip the whole-model row on the demo town")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "lighting.json"))
+    ap.add_argument("--out", default=str(RESULTS / "lighting.json"))
     args = ap.parse_args(argv)
 
     import numba
@@ -143,8 +90,8 @@ def main(argv=None) -> int:
     threads = [1, 2] if max_threads >= 2 else [1]
     rows: list[tuple[str, str, str]] = []
     res: dict = {"size_m": args.size, "luminaires": args.luminaires, "cutoff_m": args.cutoff, "repeat": args.repeat,
-                 "machine": _machine()}
-    bw = _bandwidth()
+                 "machine": machine()}
+    bw = memory_bandwidth()
     res["memory_bandwidth_gb_s"] = bw
     rows.append(("memory bandwidth (NumPy copy)", f"{bw:.1f} GB/s", "the machine's limit"))
 
@@ -165,7 +112,8 @@ def main(argv=None) -> int:
         for name, sc, occ in cases:
             for th in threads:
                 numba.set_num_threads(th)
-                t, c, (E, n) = _median_cpu(lambda sc=sc, occ=occ: sc.horizontal_illuminance(occlusion=occ), args.repeat)
+                t, c, (E, n) = timed_cpu(lambda sc=sc, occ=occ: sc.horizontal_illuminance(occlusion=occ), args.repeat,
+                                         stat=statistics.median)
                 rate = n / t
                 key = f"{name}, {th} thread{'s' if th > 1 else ''}"
                 bytes_per_eval = 8 if not occ else (8 if name.endswith("buildings") else 16)
@@ -204,7 +152,7 @@ def main(argv=None) -> int:
 
             demo = build_demo_town(seed=2023, cell_size=1.0, size=1000.0)
             LightingModel(demo).run()
-            t, r = _median(lambda: LightingModel(demo).run(), max(1, args.repeat - 1))
+            t, r = timed(lambda: LightingModel(demo).run(), max(1, args.repeat - 1), stat=statistics.median)
             res["demo_model"] = {"seconds": t, "luminaires": len(demo.luminaires), "timings": r.meta["timings"],
                                  "evaluations": r.meta["evaluations"]}
             rows.append(("demo town 1 km, whole model", f"{t:.2f} s",
@@ -213,15 +161,9 @@ def main(argv=None) -> int:
     import numba as nb
 
     res["versions"] = {"numpy": np.__version__, "numba": nb.__version__}
-    width = max(len(r[0]) for r in rows)
-    print(f"lighting benchmark: {args.size:g} m town at 1 m ({town.grid.size:,} cells), {args.luminaires} luminaires, "
-          f"cut-off {args.cutoff:g} m; load average {res['machine']['load_average_1min']:.1f}")
-    for a, b, c in rows:
-        print(f"  {a:<{width}}  {b:>10}  {c}")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=2, default=float))
-    print(f"wrote {out}")
+    print_table(f"lighting benchmark: {args.size:g} m town at 1 m ({town.grid.size:,} cells), {args.luminaires} "
+                f"luminaires, cut-off {args.cutoff:g} m; load average {res['machine']['load_average']}", rows)
+    write_results(res, args.out)
     return 0
 
 

@@ -19,20 +19,15 @@ Rendering is also checked to be deterministic (two renders, same pixels).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
+import numpy as np
+from _common import RESULTS, machine, write_results
 
-import numpy as np  # noqa: E402
+os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
 
 
 def _town(synthetic: bool):
@@ -73,7 +68,7 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     rows = []
 
-    def timed(name, fn):
+    def timed(name, fn):  # once, printed as it goes: the first calls include VTK's start-up
         t0 = time.perf_counter()
         res = fn()
         dt = time.perf_counter() - t0
@@ -99,8 +94,8 @@ def main(argv=None) -> int:
                                                             date="2025-01-01"))
     from PIL import Image
 
-    a = np.asarray(Image.open(out / "overview.png"))
-    b = np.asarray(Image.open(out / "overview2.png"))
+    with Image.open(out / "overview.png") as ia, Image.open(out / "overview2.png") as ib:
+        a, b = np.asarray(ia), np.asarray(ib)
     deterministic = bool(np.array_equal(a, b))
     tz = town.array("terrain")
     level = float(np.nanpercentile(tz, 15))
@@ -132,14 +127,11 @@ def main(argv=None) -> int:
         "twin_demo_equivalent_s": round(demo_total, 3),
         "budget_s": {"overview": 20, "twin_demo": 60},
         "deterministic": deterministic,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "opengl": _gl_renderer()},
+        "machine": machine(opengl=_gl_renderer()),
         "versions": {"pyvista": pyvista.__version__, "vtk": vtk.vtkVersion.GetVTKVersion(),
                      "numpy": np.__version__, "trimesh": trimesh.__version__},
     }
-    res_dir = ROOT / "benchmarks" / "results"
-    res_dir.mkdir(parents=True, exist_ok=True)
-    (res_dir / "render.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_results(result, RESULTS / "render.json")
     return 0
 
 

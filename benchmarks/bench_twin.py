@@ -23,37 +23,17 @@ builds it); otherwise the row says it was skipped.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import shutil
 import statistics
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import RESULTS, machine, memory_bandwidth, print_table, timed, write_results
 
 
 def _median_time(fn, repeat: int) -> tuple[float, object]:
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
-
-
-def _bandwidth(n_bytes: int = 256 * 2**20, repeat: int = 5) -> float:
-    """Memory bandwidth of a plain NumPy copy [GB/s] (bytes read + written)."""
-    a = np.ones(n_bytes // 8)
-    b = np.empty_like(a)
-    best = min(_median_time(lambda: np.copyto(b, a), 1)[0] for _ in range(repeat))
-    return 2 * a.nbytes / best / 1e9
+    return timed(fn, repeat, stat=statistics.median)
 
 
 def _raw_read(path: Path) -> int:
@@ -69,18 +49,6 @@ def _raw_read(path: Path) -> int:
     for name, _ in pyogrio.list_layers(gpkg):
         pyogrio.read_dataframe(gpkg, layer=name)
     return total
-
-
-def _machine() -> dict:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"platform": platform.platform(), "python": sys.version.split()[0], "cpu": cpu, "cores": os.cpu_count()}
 
 
 def _versions() -> dict:
@@ -100,7 +68,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="repeats per timing (median reported)")
     ap.add_argument("--size", type=float, default=1000.0, help="side of the demo town [m]")
     ap.add_argument("--half-metre", action="store_true", help="also time the build at 0.5 m cells")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "twin.json"))
+    ap.add_argument("--out", default=str(RESULTS / "twin.json"))
     args = ap.parse_args(argv)
 
     from importers.demo import build_demo_town
@@ -134,7 +102,7 @@ def main(argv=None) -> int:
         t_open, back = _median_time(lambda: Twin.open(path), max(args.repeat, 5))
         t_open_nv, _ = _median_time(lambda: open_twin(path, verify=False), max(args.repeat, 5))
         t_raw, raw_bytes = _median_time(lambda: _raw_read(path), max(args.repeat, 5))
-        bw = _bandwidth()
+        bw = memory_bandwidth()
         results.update(open_s=t_open, open_noverify_s=t_open_nv, raw_read_s=t_raw, memory_bandwidth_GBps=bw,
                        open_over_raw=t_open / t_raw)
         rows.append(("open (verified)", f"{t_open:.3f} s", f"target < 1 s; {t_open / t_raw:.2f} x raw reads"))
@@ -173,16 +141,10 @@ def main(argv=None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    results["machine"] = _machine()
+    results["machine"] = machine()
     results["versions"] = _versions()
-    w = max(len(r[0]) for r in rows)
-    print(f"twin benchmark: demo town {args.size:g} m, {cells:,} cells, median of {args.repeat}")
-    for name, value, note in rows:
-        print(f"  {name:<{w}}  {value:>10}  {note}")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {out}")
+    print_table(f"twin benchmark: demo town {args.size:g} m, {cells:,} cells, median of {args.repeat}", rows)
+    write_results(results, args.out)
     return 0
 
 

@@ -91,11 +91,12 @@ def fill_gaps(values: np.ndarray, *, max_distance_cells: float, where: np.ndarra
         vals = np.full(tr.shape, np.nan, np.float64)
         if rr.size >= 3:
             from scipy.interpolate import LinearNDInterpolator
+            from scipy.spatial import QhullError
 
             try:
                 interp = LinearNDInterpolator(np.column_stack([cc, rr]).astype(np.float64), arr[rr, cc].astype(np.float64))
                 vals = interp(np.column_stack([tc, tr]).astype(np.float64))
-            except Exception:  # a degenerate rim (collinear): Qhull refuses; IDW below does the work
+            except (QhullError, ValueError):  # a degenerate rim (collinear): Qhull refuses; IDW below does the work
                 vals = np.full(tr.shape, np.nan)
         bad = ~np.isfinite(vals)
         if bad.any():

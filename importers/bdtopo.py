@@ -252,7 +252,7 @@ def read_bdtopo(path, *, layer: str | None = None, crs=None, default_crs=None, i
             names = [n.lower() for n, _ in pyogrio.list_layers(p)]
             if "batiment" in names:
                 layer = pyogrio.list_layers(p)[names.index("batiment")][0]
-        except Exception:  # let read_vector report the damage
+        except (pyogrio.errors.DataSourceError, OSError):  # let read_vector report the damage
             pass
     gdf, the_crs, notes = read_vector(p, layer=layer, crs=crs, default_crs=default_crs, what="BD TOPO file",
                                       bbox=bbox, bbox_crs=bbox_crs)

@@ -643,7 +643,7 @@ def _fuse_buildings(sets, grid: Grid):
     outside = 0
     fused = None
     box = shapely.box(*grid.bounds)
-    for rank, (label, frames) in enumerate(sets):
+    for rank, (_label, frames) in enumerate(sets):
         frames = [_standardise(f, grid, rank) for f in frames if len(f)]
         if not frames:
             continue
@@ -691,7 +691,7 @@ def _merge_lower(high: gpd.GeoDataFrame, low: gpd.GeoDataFrame):
         if high.at[tgt, "use"] == "unknown" and src["use"] != "unknown":
             high.at[tgt, "use"], high.at[tgt, "use_source"] = src["use"], src["use_source"]
             changed = True
-        for col, zero in (("floors", 0), ("year", 0), ("dwellings", 0)):
+        for col in ("floors", "year", "dwellings"):
             if (high.at[tgt, col] in (0, None) or pd.isna(high.at[tgt, col])) and src[col] not in (0, None) and not pd.isna(src[col]):
                 high.at[tgt, col] = src[col]
                 if f"{col}_source" in high.columns:

@@ -312,8 +312,11 @@ class CityGMLStream:
     # -- iteration -------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Piece]:
         tags = ["{*}Building", "{*}Envelope", "{*}EngineeringCRS"] + [f"{{*}}{m}" for m in _MEMBERS]
+        # lxml given a file name leaves the file open until garbage collection when parsing stops early
+        # (an error, or a caller that stops iterating): it gets an open file, closed in the finally clause
+        fh = open(self.path, "rb")  # noqa: SIM115
         context = etree.iterparse(
-            str(self.path), events=("end",), tag=tags, resolve_entities=False, no_network=True, load_dtd=False,
+            fh, events=("end",), tag=tags, resolve_entities=False, no_network=True, load_dtd=False,
             huge_tree=False, remove_comments=True, remove_pis=True,
         )
         root = None
@@ -342,6 +345,7 @@ class CityGMLStream:
             raise TwinFormatError(f"{self.path}: malformed or truncated XML ({msg})") from err
         finally:
             del context
+            fh.close()
         if self.counts["buildings"] == 0:
             self.notes.add(f"{self.path.name}: no Building in the file")
 
@@ -719,10 +723,11 @@ class CityGMLStream:
 
 def CRS_is_geographic(crs) -> bool:
     from pyproj import CRS
+    from pyproj.exceptions import CRSError
 
     try:
         return CRS.from_user_input(crs).is_geographic
-    except Exception:
+    except (CRSError, TypeError):
         return False
 
 

@@ -558,13 +558,7 @@ def _isolated(twin: Twin) -> Twin:
     the copy and never reaches the caller's twin; a kind that writes *into* the shared arrays or
     tables is still caught by the hash check after the run. Costs no array copy.
     """
-    import copy
-
-    out = copy.copy(twin)
-    out.layers = twin.layers.copy(deep=False)
-    out.tables = dict(twin.tables)
-    out.meta = copy.deepcopy(twin.meta)
-    return out
+    return twin.copy(deep=False)
 
 
 def _check_result(kind: str, part: str, result: KindResult, twin: Twin) -> None:
@@ -763,26 +757,24 @@ def render_pictures(
 ) -> list[Path]:
     """Draw a run's pictures into ``pictures_dir``: the kind's own, then a quick-look map per changed layer.
 
-    ``Kind.render`` is called with the scenario twin and result, ``baseline=`` (the baseline
-    KindResult), ``lang``, ``size``, ``title``; and, when its signature accepts them,
-    ``baseline_twin=`` (the twin without the interventions, for before/after pairs) and
-    ``view=`` (the camera asked for by ``twin render --view``).
+    ``Kind.render`` is called with the scenario twin and result and the keywords of
+    :meth:`scenarios.kinds.base.Kind.render`; ``baseline_twin`` and ``view`` only when the
+    kind's signature takes them (a kind without ``view`` draws no views).
     """
+    import inspect
+
     from scenarios.maps import difference_map
 
     pictures_dir.mkdir(parents=True, exist_ok=True)
     kind = run.scenario.kind_object
-    import inspect
-
     kwargs: dict[str, Any] = {"baseline": run.baseline, "lang": lang, "size": size, "title": run.scenario.name}
     params = inspect.signature(kind.render).parameters
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    if "baseline_twin" in params or takes_any:
-        kwargs["baseline_twin"] = run.twin  # for before/after pairs that need the twin without the interventions
-    if view is not None:
-        if "view" not in params and not takes_any:
-            raise TwinValueError(f"kind {kind.name!r} draws no views; run without --view")
-        kwargs["view"] = view
+    if view is not None and "view" not in params and not takes_any:
+        raise TwinValueError(f"kind {kind.name!r} draws no views; run without --view")
+    for key, value in (("baseline_twin", run.twin), ("view", view)):
+        if value is not None and (key in params or takes_any):
+            kwargs[key] = value
     paths = [Path(p) for p in (kind.render(run.scenario_twin, run.result, pictures_dir, **kwargs) or [])]
     if view is None:
         for name in _map_layers(run):

@@ -20,6 +20,18 @@ import numpy as np
 _BIG = 1e30
 
 
+@numba.njit(cache=True, inline="always")
+def _dda_axis(p, d, k):
+    """Amanatides & Woo set-up along one axis: a ray at ``p`` in cell ``k`` (spanning [k, k+1))
+    moving ``d`` per unit of t returns ``(step, t at the first cell boundary, t per cell)``; an
+    axis the ray (nearly) does not move along never steps."""
+    if d > 1e-12:
+        return 1, (k + 1.0 - p) / d, 1.0 / d
+    if d < -1e-12:
+        return -1, (p - k) / (-d), -1.0 / d
+    return 0, _BIG, _BIG
+
+
 @numba.njit(cache=True)
 def _march(prism, ground, ctop, cbot, use_canopy, nrows, ncols, px, py, z0, dx, dy, rise, zmax, tau, r, c):
     """Fraction of direct sun reaching the point (px, py, z0) in cell (r, c) along (dx, dy).
@@ -32,30 +44,8 @@ def _march(prism, ground, ctop, cbot, use_canopy, nrows, ncols, px, py, z0, dx, 
     """
     r = np.int64(r)
     c = np.int64(c)
-    if dx > 1e-12:
-        step_c = 1
-        tmax_c = (c + 1.0 - px) / dx
-        tdel_c = 1.0 / dx
-    elif dx < -1e-12:
-        step_c = -1
-        tmax_c = (px - c) / (-dx)
-        tdel_c = -1.0 / dx
-    else:
-        step_c = 0
-        tmax_c = _BIG
-        tdel_c = _BIG
-    if dy > 1e-12:
-        step_r = 1
-        tmax_r = (r + 1.0 - py) / dy
-        tdel_r = 1.0 / dy
-    elif dy < -1e-12:
-        step_r = -1
-        tmax_r = (py - r) / (-dy)
-        tdel_r = -1.0 / dy
-    else:
-        step_r = 0
-        tmax_r = _BIG
-        tdel_r = _BIG
+    step_c, tmax_c, tdel_c = _dda_axis(px, dx, c)
+    step_r, tmax_r, tdel_r = _dda_axis(py, dy, r)
     frac = 1.0
     in_crown = False
     if use_canopy and 0 <= r < nrows and 0 <= c < ncols:

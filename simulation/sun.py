@@ -143,7 +143,10 @@ def sunrise_sunset(dates, latitude: float, longitude: float) -> pd.DataFrame:
 def extraterrestrial_normal(times) -> np.ndarray:
     """Extraterrestrial normal irradiance [W m-2] for each time (Spencer 1971, solar constant 1366.1)."""
     idx = _times(times)
-    return np.asarray(pvlib.irradiance.get_extra_radiation(idx), dtype=float)
+    # pvlib reckons the day of year in UTC; handing it the numbers rather than the DatetimeIndex avoids its
+    # use of DatetimeIndex.dayofyear, which pandas deprecates (same values, no warning).
+    doy = idx.tz_convert("UTC").day_of_year.to_numpy()
+    return np.asarray(pvlib.irradiance.get_extra_radiation(doy), dtype=float)
 
 
 # -- decomposition of global horizontal irradiance ------------------------------------------------

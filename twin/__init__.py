@@ -5,6 +5,9 @@
 >>> t = Twin.empty(grid)
 """
 
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
 from twin.core import Twin, dataset_from_grid, grid_of, layer_dataarray
 from twin.errors import (
     TwinCRSError,
@@ -22,10 +25,8 @@ from twin.io import open_twin, read_raster, save, write_raster
 from twin.layers import LAYERS, Landcover
 
 try:
-    from importlib.metadata import version as _version
-
     __version__ = _version("jumeau")
-except Exception:  # not installed (running from a source tree)
+except _PackageNotFoundError:  # not installed (running from a source tree)
     __version__ = "0.0.0+unknown"
 
 __all__ = [

@@ -15,7 +15,6 @@ is what importers return, models read and ``save`` writes.
 from __future__ import annotations
 
 import copy as _copy
-import datetime as _dt
 from collections.abc import Iterable, Mapping
 
 import geopandas as gpd
@@ -276,16 +275,31 @@ class Twin:
         self.tables[name] = _tables.conform(name, table, crs=self.grid.crs)
 
     def add_provenance(self, step: str, **record) -> None:
-        """Record what made or changed the twin (kept in ``meta['provenance']`` and saved)."""
-        entry = {"step": step, "time": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()}
+        """Record what made or changed the twin (kept in ``meta['provenance']`` and saved).
+
+        The time is UTC, or ``SOURCE_DATE_EPOCH`` when that is set (see :func:`twin.io.now_iso`).
+        """
+        from twin.io import now_iso
+
+        entry = {"step": step, "time": now_iso()}
         entry.update(record)
         self.meta["provenance"].append(entry)
 
     def copy(self, deep: bool = True) -> Twin:
-        """A copy; with ``deep=True`` (the default) nothing is shared, so changes never reach the original."""
-        layers = self.layers.copy(deep=deep)
-        tables = {k: (v.copy(deep=True) if deep else v) for k, v in self.tables.items()}
-        return Twin(layers, tables, _copy.deepcopy(self.meta))
+        """A copy of the twin.
+
+        With ``deep=True`` (the default) nothing is shared, so changes never reach the original.
+        With ``deep=False`` the copy shares the arrays and table objects but has its own Dataset,
+        table dict and meta: layers and tables added or replaced on it (``set_layer``,
+        ``set_table``) leave the original as it is; writing *into* a shared array does not.
+        The parts were checked when they were set, so they are not checked (or copied) again.
+        """
+        out = Twin.__new__(Twin)
+        out.grid = self.grid
+        out.layers = self.layers.copy(deep=deep)
+        out.tables = {k: (v.copy(deep=True) if deep else v) for k, v in self.tables.items()}
+        out.meta = _copy.deepcopy(self.meta)
+        return out
 
     def window(self, window) -> Twin:
         """The part of the twin inside a :class:`~twin.grid.Window` (layers clipped; tables kept whole)."""

@@ -242,6 +242,14 @@ class Grid:
     def pyproj_crs(self) -> CRS:
         return CRS.from_user_input(self.crs)
 
+    def centre_latlon(self) -> tuple[float, float]:
+        """Latitude and longitude [degrees, WGS84] of the grid's centre (sun position, climate)."""
+        from pyproj import Transformer
+
+        lon, lat = Transformer.from_crs(self.pyproj_crs, "EPSG:4326", always_xy=True).transform(
+            0.5 * (self.xmin + self.xmax), 0.5 * (self.ymin + self.ymax))
+        return float(lat), float(lon)
+
     @property
     def x(self) -> np.ndarray:
         """Cell-centre x coordinates of the columns [m], float64, west to east."""

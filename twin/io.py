@@ -166,14 +166,10 @@ def write_raster(
         predictor=_predictor(arr.dtype),
         nodata=nodata,
     )
-    if cog:
+    if cog:  # the COG driver always tiles; it takes BLOCKSIZE, not TILED/BLOCKXSIZE
         profile.update(blocksize=512, overview_resampling="average" if arr.dtype.kind == "f" else "nearest")
-    else:
+    elif grid.nrows >= 256 and grid.ncols >= 256:  # smaller rasters stay in strips
         profile.update(tiled=True, blockxsize=256, blockysize=256)
-    if grid.nrows < 256 or grid.ncols < 256:
-        profile.pop("blockxsize", None)
-        profile.pop("blockysize", None)
-        profile["tiled"] = False if not cog else profile.get("tiled", True)
     with atomic_output(path, overwrite=overwrite) as tmp:
         try:
             with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), rasterio.open(tmp, "w", **profile) as dst:
@@ -405,7 +401,7 @@ def open_twin(path, *, verify: bool = True) -> Twin:
     ds = dataset_from_grid(grid)
     for name, entry in layer_entries.items():
         f = path / entry["file"]
-        arr, lgrid, _ = _read_layer(f)
+        arr, lgrid, _ = read_raster(f)
         if lgrid.shape != grid.shape or not lgrid.transform.almost_equals(grid.transform):
             raise TwinFormatError(f"{f}: its grid ({lgrid}) differs from the twin's ({grid})")
         if str(arr.dtype) != entry["dtype"]:
@@ -436,14 +432,3 @@ def open_twin(path, *, verify: bool = True) -> Twin:
     meta["description"] = manifest.get("description", "")
     meta["provenance"] = manifest.get("provenance", [])
     return Twin(ds, tables, meta)
-
-
-def _read_layer(f: Path):
-    try:
-        with rasterio.open(f) as src:
-            arr = src.read(1)
-            grid = Grid.from_transform(src.transform, (src.height, src.width), src.crs.to_wkt() if src.crs else "EPSG:2154")
-    except RasterioError as err:
-        raise TwinFormatError(f"{f}: not a readable GeoTIFF ({err})") from err
-    return arr, grid, None
-

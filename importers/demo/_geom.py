@@ -1,4 +1,4 @@
-"""Small geometric helpers: point-in-polygons tests without unions."""
+"""Small geometric helpers: point-in-polygons tests without unions, points along a line with their normal."""
 
 from __future__ import annotations
 
@@ -44,3 +44,13 @@ def any_of(*masks):
         return out
 
     return test
+
+
+def station(line, s: float) -> tuple[np.ndarray, np.ndarray]:
+    """The point at distance ``s`` [m] along ``line`` and the unit normal there (the tangent, over 1 m
+    around the point, turned 90 degrees anticlockwise): ``(xy, normal)``."""
+    length = line.length
+    a = np.asarray(line.interpolate(max(0.0, s - 0.5)).coords[0])
+    b = np.asarray(line.interpolate(min(length, s + 0.5)).coords[0])
+    t = (b - a) / np.hypot(*(b - a))
+    return np.asarray(line.interpolate(s).coords[0]), np.array([-t[1], t[0]])

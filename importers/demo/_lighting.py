@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from importers.demo._geom import station
 from importers.demo._network import Segment
 from importers.demo._plan import Plan
 
@@ -66,7 +67,7 @@ def place_luminaires(plan: Plan, segments: list[Segment], rng, *, forbidden) -> 
     """Luminaires along the lit segments; candidates where ``forbidden(xy)`` is true are dropped."""
     pieces = plan.roads
     products = []
-    for k, piece in enumerate(pieces):  # one product and one campaign per road piece
+    for piece in pieces:  # one product and one campaign per road piece
         sc = SCHEMES.get(piece.scheme)
         if sc is None:
             products.append(None)
@@ -97,11 +98,7 @@ def place_luminaires(plan: Plan, segments: list[Segment], rng, *, forbidden) -> 
         offset = seg.width / 2 + 0.5
         for i in range(n):
             s = (i + 0.5) * L / n
-            a = np.asarray(line.interpolate(max(0.0, s - 0.5)).coords[0])
-            b = np.asarray(line.interpolate(min(L, s + 0.5)).coords[0])
-            t = (b - a) / np.hypot(*(b - a))
-            nrm = np.array([-t[1], t[0]])
-            c = np.asarray(line.interpolate(s).coords[0])
+            c, nrm = station(line, s)
             if sc["arrangement"] == "staggered":
                 side = 1 if i % 2 == 0 else -1
             elif sc["arrangement"] == "square":  # on the square's side of its street

@@ -183,7 +183,7 @@ def make_plan(size: float) -> Plan:
     square_col = 1  # between cols[1] (east) and cols[2] (west)
     square_row = rows.index(round(cy - sqh / 2, 2))
     square = (cols[2], rows[square_row], cols[1], rows[square_row + 1])
-    x_cw, y_cs, y_cn = cols[-1], rows[0], rows[-1]
+    x_cw = cols[-1]
     y_avenue = rows[square_row]
 
     hill_foot = 0.38 * S

@@ -21,7 +21,6 @@ from importers.demo._vegetation import park_trees, riparian_trees, street_trees
 from twin.core import Twin, dataset_from_grid, layer_dataarray
 from twin.errors import TwinValueError
 from twin.grid import Grid
-from twin.io import now_iso
 from twin.layers import Landcover as LC
 from twin.rasterize import compose_surface, rasterize_buildings, rasterize_values, tree_canopy
 
@@ -219,7 +218,7 @@ def build_demo_town(*, seed: int = 2023, cell_size: float = 1.0, size: float = 1
     town.set_table("luminaires", _luminaires_frame(lums))
     town.set_table("trees", _trees_frame(trees, rng_t))
     town.set_table("parcels", _parcels_frame(content.parcels))
-    town.add_provenance("demo", time=now_iso(), generator="importers.demo", version=DEMO_VERSION, seed=seed,
+    town.add_provenance("demo", generator="importers.demo", version=DEMO_VERSION, seed=seed,
                         size=size, cell_size=cell_size, ground_z="minimum of the terrain at the footprint's "
                         "vertices and centroid")
     return town

@@ -12,6 +12,7 @@ import numpy as np
 import shapely
 
 from importers.demo._content import _tree
+from importers.demo._geom import station
 from importers.demo._network import Segment
 from importers.demo._plan import Plan
 
@@ -40,11 +41,7 @@ def street_trees(plan: Plan, segments: list[Segment], rng, *, forbidden, poles_x
         off = seg.width / 2 + min(1.4, 0.5 * seg.sidewalk + 0.2)
         for i in range(n):
             s = (i + 0.5) * L / n
-            a = np.asarray(line.interpolate(max(0.0, s - 0.5)).coords[0])
-            b = np.asarray(line.interpolate(min(L, s + 0.5)).coords[0])
-            t = (b - a) / np.hypot(*(b - a))
-            nrm = np.array([-t[1], t[0]])
-            c = np.asarray(line.interpolate(s).coords[0])
+            c, nrm = station(line, s)
             sides = (1, -1) if both else (1 if seg.name != "Quai de la Jumelle" else -1,)
             for side in sides:
                 x, y = c + side * off * nrm

@@ -122,6 +122,24 @@ class Kind:
         raise NotImplementedError
 
     def render(self, twin: Twin, result: KindResult, out_dir: Path, *, baseline: KindResult | None = None,
-               lang: str = "en", size: tuple[int, int] = (1600, 1000), title: str = "") -> list[Path]:
-        """Write the kind's pictures into ``out_dir``; return their paths."""
+               baseline_twin: Twin | None = None, view: str | None = None, lang: str = "en",
+               size: tuple[int, int] = (1600, 1000), title: str = "") -> list[Path]:
+        """Write the kind's pictures into ``out_dir``; return their paths.
+
+        Parameters
+        ----------
+        twin, result
+            The scenario twin (interventions applied) and its result.
+        baseline : KindResult, optional
+            The baseline result, for before/after pictures.
+        baseline_twin : Twin, optional
+            The twin without the interventions, on which ``baseline`` was computed (trees,
+            buildings... differ from ``twin``); draw the baseline on ``twin`` when it is absent.
+        view : str, optional
+            The camera asked for by ``twin render --view`` (``None``: the kind's usual pictures).
+            A kind that draws no views leaves this keyword out of its signature; the runner then
+            refuses ``--view`` for it with a one-line error.
+        lang, size, title
+            Label language, picture size [pixels] and title.
+        """
         return []

@@ -273,8 +273,7 @@ class HeatKind(Kind):
     def weather(self, twin: Twin, config: HeatConfig) -> pd.DataFrame:
         """The forcing day as a weather table."""
         f = dict(config.forcing)
-        model = HeatModel(twin, parameters=config.parameters)
-        lat, lon = model.location()
+        lat, lon = twin.grid.centre_latlon()
         if f["type"] == "heatwave":
             args = {k: f[k] for k in ("date", "t_min", "t_max", "relative_humidity", "wind_speed")}
             for k in ("sky", "timezone", "peak_hour"):
@@ -330,10 +329,8 @@ class HeatKind(Kind):
                                                   round(float(v), 3)) for k, v in r.items()}}
                           for i, r in res.series.iterrows()]
         meta["warnings"] = [str(w.message) for w in caught]
-        out = KindResult(layers=layers, buildings=buildings, tables=tables,
-                         indicators=self.indicators(twin, res, buildings), meta=meta)
-        out._twin = twin  # for render: the before/after pictures need the twin each result was computed on
-        return out
+        return KindResult(layers=layers, buildings=buildings, tables=tables,
+                          indicators=self.indicators(twin, res, buildings), meta=meta)
 
     def indicators(self, twin: Twin, res, buildings: pd.DataFrame) -> list[Indicator]:
         """The headline numbers of a heat run."""
@@ -420,7 +417,8 @@ class HeatKind(Kind):
 
     # -- pictures -------------------------------------------------------------------------------
     def render(self, twin: Twin, result: KindResult, out_dir: Path, *, baseline: KindResult | None = None,
-               lang: str = "en", size: tuple[int, int] = (1600, 1000), title: str = "") -> list[Path]:
+               baseline_twin: Twin | None = None, lang: str = "en", size: tuple[int, int] = (1600, 1000),
+               title: str = "") -> list[Path]:
         from scenarios.kinds._heat_maps import render_heat_maps
 
         out_dir = Path(out_dir)
@@ -445,7 +443,7 @@ class HeatKind(Kind):
         paths.append(scene(twin, result).screenshot(out_dir / "heat_overview.png", view="overview", size=size,
                                                      title=t_main))
         if baseline is not None and "utci_hottest" in baseline.layers:
-            before = getattr(baseline, "_twin", None) or twin
+            before = baseline_twin if baseline_twin is not None else twin
             titles = {"en": ["Today", "With the scenario"], "fr": ["Aujourd'hui", "Avec le scénario"]}[
                 "fr" if lang == "fr" else "en"]
             paths.append(side_by_side([scene(before, baseline, False), scene(twin, result, False)],

@@ -21,7 +21,7 @@ import pvlib
 from scipy import constants
 
 from simulation.heat.utci import UTCI_VALID, saturation_vapour_pressure
-from simulation.sun import decompose_global, solar_position, sunrise_sunset
+from simulation.sun import decompose_global, extraterrestrial_normal, solar_position, sunrise_sunset
 from twin.errors import TwinValueError
 from twin.weather import check_weather
 
@@ -155,7 +155,7 @@ def heatwave_day(*, date, latitude: float, longitude: float, t_min: float, t_max
     am_rel = pvlib.atmosphere.get_relative_airmass(sp["zenith"].to_numpy())
     pressure = float(pvlib.atmosphere.alt2pres(elevation))
     am_abs = pvlib.atmosphere.get_absolute_airmass(am_rel, pressure)
-    dni_extra = np.asarray(pvlib.irradiance.get_extra_radiation(mid), float)
+    dni_extra = extraterrestrial_normal(mid)
     with np.errstate(all="ignore"):  # the model divides by zero for the sun below the horizon
         cs = pvlib.clearsky.ineichen(sp["zenith"].to_numpy(), am_abs, LINKE_TURBIDITY[sky], altitude=elevation,
                                      dni_extra=dni_extra)
@@ -254,7 +254,7 @@ def prepare_forcing(weather: pd.DataFrame, *, latitude: float, longitude: float,
         am = pvlib.atmosphere.get_absolute_airmass(pvlib.atmosphere.get_relative_airmass(sp["zenith"].to_numpy()))
         with np.errstate(all="ignore"):
             cs = pvlib.clearsky.ineichen(sp["zenith"].to_numpy(), am, 3.0, altitude=elevation,
-                                         dni_extra=np.asarray(pvlib.irradiance.get_extra_radiation(when), float))
+                                         dni_extra=extraterrestrial_normal(when))
         ghi_clear = np.nan_to_num(np.asarray(cs["ghi"], float))
         day = (alt > 10) & (ghi_clear > 50)
         cf = pd.Series(np.where(day, np.clip(1.0 - ghi / np.where(day, ghi_clear, 1.0), 0, 1), np.nan), index=weather.index)

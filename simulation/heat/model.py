@@ -1,8 +1,9 @@
 """The heat model: sky views, hourly radiation budget, Tmrt and UTCI on the twin.
 
 ``HeatModel(twin, parameters=...)`` declares what it reads and writes; ``.sky_view()``
-computes the sky-view factors once per surface (kept as twin layers with a hash of the
-inputs); ``.run(weather)`` steps hour by hour and returns a :class:`HeatResult`.
+computes the sky-view factors once per model (reused from the twin when it holds them with a
+matching hash of the inputs; ``.sky_view(store=True)`` writes them there, the one call that
+changes the twin); ``.run(weather)`` steps hour by hour and returns a :class:`HeatResult`.
 
 The chain (SOLWEIG-like, Lindberg et al. 2008, doi:10.1007/s00484-008-0162-7):
 sun position and direct/diffuse split -> shadows with trees (``simulation.shadows``)
@@ -20,7 +21,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 from scipy import constants, ndimage
 
 from simulation.heat import _kernels as _k
@@ -158,12 +158,7 @@ class HeatModel(Model):
     # -- static inputs -------------------------------------------------------------------------
     def location(self) -> tuple[float, float]:
         """Latitude and longitude [degrees] of the grid's centre."""
-        g = self.grid
-        x = 0.5 * (g.xmin + g.xmax)
-        y = 0.5 * (g.ymin + g.ymax)
-        tr = Transformer.from_crs(g.crs, "EPSG:4326", always_xy=True)
-        lon, lat = tr.transform(x, y)
-        return float(lat), float(lon)
+        return self.grid.centre_latlon()
 
     def _canopy(self):
         return self.read("canopy_height") if "canopy_height" in self.twin else None
@@ -173,32 +168,33 @@ class HeatModel(Model):
         return _hash_arrays(self.read("surface"), self._canopy(), self.read("terrain"),
                             extra=f"{self.grid.cell_size}|{p.n_azimuths}|{p.transmissivity}|{p.trunk_ratio}|v1")
 
-    def sky_view(self, *, store: bool = True) -> SkyView:
-        """The sky-view factors of the twin's surface, computed once.
+    def sky_view(self, *, store: bool = False) -> SkyView:
+        """The sky-view factors of the twin's surface, computed once per model.
 
         Reused when the twin already holds ``svf*`` layers whose ``input_hash`` attribute
-        matches its current surface, canopy, terrain and parameters; otherwise computed
-        and (with ``store``) written to the twin as layers ``svf``, ``svf_veg``,
-        ``svf_north``... so that a saved twin carries them.
+        matches its current surface, canopy, terrain and parameters; otherwise computed.
+        The twin is left as it is unless ``store`` is true: then the layers ``svf``,
+        ``svf_veg``, ``svf_north``... are written into it (with their ``input_hash``), so
+        that a saved twin carries them and later models skip the computation.
         """
-        if self._svf is not None:
-            return self._svf
-        key = self._svf_hash()
-        if all(n in self.twin for n in SKY_VIEW_LAYERS) and all(
-                self.twin[n].attrs.get("input_hash") == key for n in SKY_VIEW_LAYERS):
-            sv = SkyView({n: self.read(n, "float32") for n in SKY_VIEW_LAYERS})
-            sv.meta = {"cached": True, "input_hash": key}
+        if self._svf is None:
+            key = self._svf_hash()
+            if all(n in self.twin for n in SKY_VIEW_LAYERS) and all(
+                    self.twin[n].attrs.get("input_hash") == key for n in SKY_VIEW_LAYERS):
+                sv = SkyView({n: self.read(n, "float32") for n in SKY_VIEW_LAYERS})
+                sv.meta = {"cached": True, "input_hash": key}
+            else:
+                t = time.perf_counter()
+                sv = sky_view_factor(surface=self.read("surface"), cell_size=self.grid.cell_size,
+                                     canopy_height=self._canopy(), terrain=self.read("terrain"),
+                                     transmissivity=self.params.transmissivity, n_azimuths=self.params.n_azimuths,
+                                     directional=True)
+                sv.meta.update({"cached": False, "input_hash": key, "seconds": round(time.perf_counter() - t, 3)})
             self._svf = sv
-            return sv
-        t = time.perf_counter()
-        sv = sky_view_factor(surface=self.read("surface"), cell_size=self.grid.cell_size, canopy_height=self._canopy(),
-                             terrain=self.read("terrain"), transmissivity=self.params.transmissivity,
-                             n_azimuths=self.params.n_azimuths, directional=True)
-        sv.meta.update({"cached": False, "input_hash": key, "seconds": round(time.perf_counter() - t, 3)})
-        if store:
+        sv = self._svf
+        if store and not sv.meta["cached"]:
             for n in SKY_VIEW_LAYERS:
-                self.twin.set_layer(n, sv[n], units="1", long_name=_SVF_DOC[n], input_hash=key)
-        self._svf = sv
+                self.twin.set_layer(n, sv[n], units="1", long_name=_SVF_DOC[n], input_hash=sv.meta["input_hash"])
         return sv
 
     def surface_properties(self) -> dict[str, np.ndarray]:

@@ -48,6 +48,18 @@ def _lut_bilinear(lut, px, py, origin, inv_h):
 
 
 @numba.njit(cache=True, inline="always")
+def _dda_axis(f0, d, k):
+    """Amanatides & Woo set-up along one axis: a walk starting at index ``f0`` (cell ``k``, cell
+    centres at whole numbers) and moving ``d`` per unit of the parameter t returns ``(step, t at
+    the first cell boundary, t per cell)``; an axis the walk does not move along never steps."""
+    if d > 0:
+        return 1, (k + 0.5 - f0) / d, 1.0 / d
+    if d < 0:
+        return -1, (k - 0.5 - f0) / d, -1.0 / d
+    return 0, 2.0, 2.0
+
+
+@numba.njit(cache=True, inline="always")
 def _intensity(luts_lo, luts_up, k, rot, dx, dy, dz, r, origin, inv_h):
     """Intensity [cd/klm] of photometry ``k`` toward the world vector (dx, dy, dz) of length r."""
     lx = rot[0] * dx + rot[1] * dy + rot[2] * dz
@@ -85,30 +97,8 @@ def segment_transmittance(fr0, fc0, z0, fr1, fc1, z1, hard, crown_base, crown_to
     j = int(math.floor(fc0 + 0.5))
     i1 = int(math.floor(fr1 + 0.5))
     j1 = int(math.floor(fc1 + 0.5))
-    if dr > 0:
-        si = 1
-        tmr = (i + 0.5 - fr0) / dr
-        tdr = 1.0 / dr
-    elif dr < 0:
-        si = -1
-        tmr = (i - 0.5 - fr0) / dr
-        tdr = -1.0 / dr
-    else:
-        si = 0
-        tmr = 2.0
-        tdr = 2.0
-    if dc > 0:
-        sj = 1
-        tmc = (j + 0.5 - fc0) / dc
-        tdc = 1.0 / dc
-    elif dc < 0:
-        sj = -1
-        tmc = (j - 0.5 - fc0) / dc
-        tdc = -1.0 / dc
-    else:
-        sj = 0
-        tmc = 2.0
-        tdc = 2.0
+    si, tmr, tdr = _dda_axis(fr0, dr, i)
+    sj, tmc, tdc = _dda_axis(fc0, dc, j)
     tskip = skip0 / hl if hl > 0 else 0.0
     t_in = 0.0
     inside = 0.0
@@ -176,30 +166,8 @@ def line_horizon(fr, fc, i, j, zl, hard, crown_top, has_crowns, cell_size):
     gc = -1e30
     a = int(math.floor(fr + 0.5))
     b = int(math.floor(fc + 0.5))
-    if dr > 0:
-        si = 1
-        tmr = (a + 0.5 - fr) / dr
-        tdr = 1.0 / dr
-    elif dr < 0:
-        si = -1
-        tmr = (a - 0.5 - fr) / dr
-        tdr = -1.0 / dr
-    else:
-        si = 0
-        tmr = 2.0
-        tdr = 2.0
-    if dc > 0:
-        sj = 1
-        tmc = (b + 0.5 - fc) / dc
-        tdc = 1.0 / dc
-    elif dc < 0:
-        sj = -1
-        tmc = (b - 0.5 - fc) / dc
-        tdc = -1.0 / dc
-    else:
-        sj = 0
-        tmc = 2.0
-        tdc = 2.0
+    si, tmr, tdr = _dda_axis(fr, dr, a)
+    sj, tmc, tdc = _dda_axis(fc, dc, b)
     n = abs(i - a) + abs(j - b) + 1
     for _ in range(n):
         if tmr < tmc:
@@ -259,6 +227,8 @@ def ring_tables(K, cell_size, radius):
                     continue
                 di[n] = a
                 dj[n] = b
+                # the two mirrored cases (rows or columns the major axis) are written out, not folded into
+                # one with swapped indices: the table is built once per run, and this reads as the maths
                 if abs(a) >= abs(b):
                     qa = int(round(a * f))
                     qb = b * f

@@ -34,7 +34,7 @@ import pandas as pd
 
 from twin.errors import TwinValueError
 
-__all__ = ["DimmingStep", "OperatingProfile", "DUSK_TO_DAWN", "sun_times", "annual_hours", "twin_latlon",
+__all__ = ["DimmingStep", "OperatingProfile", "DUSK_TO_DAWN", "sun_times", "annual_hours",
            "parse_clock", "format_clock"]
 
 _CLOCK = re.compile(r"^\s*(\d{1,2})(?::|h)?(\d{2})?\s*$")
@@ -199,15 +199,6 @@ class OperatingProfile:
 
 #: Full output from sunset to sunrise.
 DUSK_TO_DAWN = OperatingProfile()
-
-
-def twin_latlon(grid) -> tuple[float, float]:
-    """Latitude and longitude [degree] of a grid's centre."""
-    from pyproj import Transformer
-
-    x0, y0, x1, y1 = grid.bounds
-    lon, lat = Transformer.from_crs(grid.crs, "EPSG:4326", always_xy=True).transform((x0 + x1) / 2, (y0 + y1) / 2)
-    return float(lat), float(lon)
 
 
 def sun_times(year: int, latitude: float, longitude: float, tz: str = "Europe/Paris") -> pd.DataFrame:

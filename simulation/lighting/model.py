@@ -23,7 +23,7 @@ from simulation.lighting.en13201 import (
     deficit_raster,
     evaluate_segments,
 )
-from simulation.lighting.energy import DUSK_TO_DAWN, OperatingProfile, annual_hours, sun_times, twin_latlon
+from simulation.lighting.energy import DUSK_TO_DAWN, OperatingProfile, annual_hours, sun_times
 from simulation.lighting.illuminance import LUT_SIZE, facade_points, prepare_scene
 from simulation.lighting.interventions import PROFILE_COLUMN
 from simulation.lighting.registry import PhotometryRegistry
@@ -188,7 +188,7 @@ class LightingModel(Model):
         tn, tn_areas = trame_noire(E, lc, ch, dark=float(p["dark"]), lit=float(p["lit"]), cell_area=g.cell_area)
         # energy
         t = time.perf_counter()
-        lat, lon = twin_latlon(g)
+        lat, lon = g.centre_latlon()
         nights = sun_times(p["year"], lat, lon, tz=p["tz"])
         specs = lum_table[PROFILE_COLUMN].fillna("").astype(str).to_numpy() if len(lum_table) else np.zeros(0, str)
         hours = {}

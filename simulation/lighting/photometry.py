@@ -521,7 +521,7 @@ def read_ldt(path, *, lamp_set: int = 0) -> Photometry:
             f"values where {n_stored * ng if what == 'intensities' else need} are needed "
             f"(Isym={isym}, Mc={mc}, Ng={ng}: {n_stored} stored C planes x {ng} gamma angles); truncated file?")
     if len(toks) > need:
-        tok, ln = toks[need]
+        _tok, ln = toks[need]
         raise TwinFormatError(
             f"{path}: line {ln}: {len(toks) - need} values after the last of the {n_stored} x {ng} intensities "
             f"that Isym={isym}, Mc={mc}, Ng={ng} call for: counts do not match")
@@ -649,7 +649,7 @@ def read_ies(path) -> Photometry:
         meta["tilt_table"] = {"geometry": int(geom), "angles": ang, "factors": fac}
     head = take(13, "photometric header (13 values)")
     (nl, _), (lm, _), (mult, _), (nv, lnv), (nh, lnh), (ptype, lpt), (units, _), (w, _), (ln_, _), (h, _), \
-        (bf, _), (fu, _), (watts, _) = head
+        (bf, _), (_fu, _), (watts, _) = head
     if nv != int(nv) or nv < 2:
         raise TwinFormatError(f"{path}: line {lnv}: number of vertical angles must be an integer >= 2, found {nv:g}")
     if nh != int(nh) or nh < 1:

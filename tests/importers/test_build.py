@@ -153,7 +153,7 @@ def test_bad_builds(tmp_path, ign_tile):
 
 def test_built_twin_saves_and_opens(tmp_path, shared_data):
     d = shared_data / "citygml" / "lyon_lod2" / "LYON_1ER_BATI_2015_small_house.gml"
-    twin, rep = build_twin(citygml=d, crs="EPSG:3946", source_crs="EPSG:3946", resolution=0.5)
+    twin, _rep = build_twin(citygml=d, crs="EPSG:3946", source_crs="EPSG:3946", resolution=0.5)
     out = tmp_path / "house.twin"
     twin.save(out)
     back = Twin.open(out)

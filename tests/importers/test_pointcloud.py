@@ -54,7 +54,7 @@ def _scene(rng, n=20000):
 
 def test_synthetic_classes_go_where_they_belong(tmp_path):
     rng = np.random.default_rng(1)
-    x, y, z, cls, ground = _scene(rng)
+    x, y, z, cls, _ground = _scene(rng)
     # virtual ground points (IGN class 66) under the bridge
     vx = rng.uniform(0, 5, 500) + 700000
     vy = rng.uniform(30, 40, 500) + 6600000

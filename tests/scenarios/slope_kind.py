@@ -129,7 +129,9 @@ class SlopeKind(Kind):
         }
         return res
 
-    def render(self, twin, result, out_dir, *, baseline=None, lang="en", size=(1600, 1000), title="", view="top"):
+    def render(self, twin, result, out_dir, *, baseline=None, baseline_twin=None, view=None, lang="en",
+               size=(1600, 1000), title=""):
+        view = view or "top"
         from scenarios.maps import layer_map
 
         if view not in ("top", "overview"):

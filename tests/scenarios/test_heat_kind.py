@@ -62,7 +62,7 @@ def test_run_with_street_trees(tmp_path):
     assert b["vulnerable_sites_strong_heat_stress"] in (0.0, 1.0)
     assert list(base.buildings.index) == [1, 2, 3, 4]
     assert "streets" in base.tables and len(base.meta["hourly"]) == 24
-    pngs = kind.render(treed, after, tmp_path / "pics", baseline=base, lang="fr", size=(1200, 800))
+    pngs = kind.render(treed, after, tmp_path / "pics", baseline=base, baseline_twin=twin, lang="fr", size=(1200, 800))
     assert {p.name for p in pngs} >= {"utci_hottest.png", "utci_hottest_difference.png", "heat_overview.png",
                                       "heat_before_after.png"}
     assert all(p.stat().st_size > 1000 for p in pngs)

@@ -159,8 +159,8 @@ def test_render_classes(tmp_path):
     assert [p.name for p in paths] == ["energy_classes.png", "energy_classes_before_after.png"]
     im = np.asarray(Image.open(paths[0]).convert("RGB")).astype(int)
     assert im.shape == (500, 800, 3)
-    pair = Image.open(paths[1])
-    assert pair.size[0] == 2 * 800 and pair.size[1] == 500
+    with Image.open(paths[1]) as pair:
+        assert pair.size[0] == 2 * 800 and pair.size[1] == 500
     # the retrofitted school and town hall are drawn in their class colours (roofs in the map view)
     from twin.render import DPE_CLASSES
 

@@ -54,7 +54,7 @@ def test_library_scenario_parses(kind):
 
 
 def test_interventions_apply_to_a_copy(runs):
-    tw, cfg, base, changed, res = runs
+    tw, _cfg, _base, changed, _res = runs
     assert (tw.luminaires["photometry"] == "builtin:globe-hps").all()
     assert (changed.luminaires["photometry"] == "builtin:road-led").all()
     recs = changed.meta["lighting_interventions"]
@@ -62,7 +62,7 @@ def test_interventions_apply_to_a_copy(runs):
 
 
 def test_results_have_units_tables_and_savings(runs):
-    tw, cfg, base, changed, res = runs
+    tw, _cfg, base, _changed, res = runs
     assert isinstance(res, KindResult)
     assert res.layers["illuminance"].attrs["units"] == "lx" and res.layers["en13201_deficit"].attrs["units"] == "lx"
     assert res.layers["trame_noire"].dtype == np.uint8
@@ -101,7 +101,7 @@ def test_bad_scenarios(kind):
 def test_night_pictures(runs, kind, tmp_path):
     from PIL import Image
 
-    tw, cfg, base, changed, res = runs
+    _tw, _cfg, base, changed, res = runs
     paths = kind.render(changed, res, tmp_path, baseline=base, size=(400, 300), title="test")
     assert [p.name for p in paths] == ["night_view.png", "night_map.png", "night_compare.png"]
     for p in paths:

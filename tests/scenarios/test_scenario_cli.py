@@ -23,7 +23,7 @@ def _run(capsys, *args):
 
 
 def test_run_writes_results_and_exits_0(slope_file, tmp_path, capsys):
-    code, out, err = _run(capsys, "run", str(slope_file), "--out", str(tmp_path / "r"), "--size", "320x200")
+    code, _out, err = _run(capsys, "run", str(slope_file), "--out", str(tmp_path / "r"), "--size", "320x200")
     assert code == 0, err
     assert err == ""  # --quiet
     img = Image.open(tmp_path / "r" / "pictures" / "slope_top.png")
@@ -35,7 +35,7 @@ def test_run_writes_results_and_exits_0(slope_file, tmp_path, capsys):
 def test_run_bad_scenario_exits_2_with_the_line(tmp_path, saved_hill, slope_kind, capsys):
     p = tmp_path / "bad.toml"
     p.write_text(SLOPE_TOML.replace('threshold = "10 deg"', 'threshold = "10 km"'), encoding="utf-8")
-    code, out, err = _run(capsys, "run", str(p), "--out", str(tmp_path / "r"))
+    code, _out, err = _run(capsys, "run", str(p), "--out", str(tmp_path / "r"))
     assert code == 2
     assert _lines(err) == [
         f"twin run: error: {p}:7: invalid forcing.threshold: '10 km' (unit 'km' is not a angle; use deg, degree)"
@@ -127,7 +127,8 @@ def test_render_from_saved_results(two_runs, capsys, slope_kind, monkeypatch):
     code, _, err = _run(capsys, "render", str(run), "--view", "overview", "--size", "400x300")
     assert code == 0, err
     png = run / "pictures" / "slope_overview.png"
-    assert Image.open(png).size == (400, 300)
+    with Image.open(png) as im:
+        assert im.size == (400, 300)
     rec = json.loads((run / "run.json").read_text())
     assert "pictures/slope_overview.png" in rec["pictures"]
     assert "slope_overview" in (run / "report.html").read_text()

@@ -52,6 +52,20 @@ def test_copy_is_deep():
     assert t.meta["provenance"] == []
 
 
+def test_shallow_copy_shares_arrays_but_not_the_containers():
+    t = Twin.empty(_grid())
+    t.set_table("buildings", gpd.GeoDataFrame({"id": [1], "height": [5.0]}, geometry=[shapely.box(1001, 2001, 1005, 2005)], crs="EPSG:2154"))
+    c = t.copy(deep=False)
+    assert np.shares_memory(c.array("terrain"), t.array("terrain")) and c.buildings is t.buildings
+    c.set_layer("svf", np.ones(t.grid.shape, np.float32), units="1")
+    c.set_layer("terrain", np.full(t.grid.shape, 7.0))
+    c.set_table("trees", gpd.GeoDataFrame({"id": [1], "height": [8.0], "crown_diameter": [4.0]},
+                                          geometry=[shapely.Point(1010, 2010)], crs="EPSG:2154"))
+    c.add_provenance("x")
+    assert "svf" not in t and float(t["terrain"].max()) == 0.0 and "trees" not in t.tables
+    assert t.meta["provenance"] == [] and c.grid == t.grid
+
+
 def test_conform_types_fills_defaults_and_refuses_bad_tables():
     raw = gpd.GeoDataFrame({"id": [1, 2], "height": [5, 6.5], "use": ["school", None]},
                            geometry=[shapely.box(0, 0, 1, 1)] * 2, crs="EPSG:2154")
@@ -95,3 +109,10 @@ def test_landcover_codes_are_stable():
     # these integers are written to files: changing one breaks every saved twin
     assert [int(c) for c in Landcover] == list(range(12))
     assert Landcover.WATER == 7 and Landcover.BUILDING == 1
+
+
+def test_provenance_time_follows_source_date_epoch(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    t = Twin.empty(_grid())
+    t.add_provenance("import", source="x.gml")
+    assert t.meta["provenance"] == [{"step": "import", "time": "2023-11-14T22:13:20+00:00", "source": "x.gml"}]

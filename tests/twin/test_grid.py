@@ -78,3 +78,9 @@ def test_bad_grids_are_refused_with_clear_messages():
         Grid.from_bounds(0, 0, 1, 1, crs="EPSG:4326")
     with pytest.raises(TwinCRSError, match="invalid CRS"):
         Grid.from_bounds(0, 0, 1, 1, crs="EPSG:999999")
+
+
+def test_centre_latlon_at_the_lambert93_origin():
+    # Lambert-93's projection centre: (700000, 6600000) is 3 degrees east, 46.5 degrees north
+    lat, lon = Grid.from_bounds(699500, 6599500, 700500, 6600500).centre_latlon()
+    assert lat == pytest.approx(46.5, abs=1e-9) and lon == pytest.approx(3.0, abs=1e-9)

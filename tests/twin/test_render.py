@@ -189,7 +189,7 @@ def test_french_labels(town):
     assert "Herbe" in labels and "Eau" in labels and "Chaussée" in labels and "Arbres" in labels
     assert "Équipements publics" in labels
     assert text("overview", "fr") == "Vue d'ensemble"
-    caption, right = s._caption(None, "2025-06-01")
+    caption, _right = s._caption(None, "2025-06-01")
     assert "mailles" in caption
     s.drape(np.ones(town.grid.shape), label={"en": "Water depth", "fr": "Hauteur d'eau"}, units="m")
     s.colour_buildings({1: True, 2: False}, classes=EXPOSURE_CLASSES)
@@ -245,7 +245,7 @@ def test_lod2_surfaces_replace_lod1(town):
     lod2, lod1 = parts["buildings_lod2"], parts["buildings"]
     assert set(np.unique(lod2.cell_ids)) == {1}
     assert 1 not in set(np.unique(lod1.cell_ids))
-    tri, src = lod2.triangles()
+    tri, _src = lod2.triangles()
     p = lod2.points.astype(np.float64)
     area = 0.5 * np.linalg.norm(np.cross(p[tri[:, 1]] - p[tri[:, 0]], p[tri[:, 2]] - p[tri[:, 0]]), axis=1)
     assert area.sum() == pytest.approx(400 + 4 * 20 * 30, rel=1e-9)

@@ -124,7 +124,7 @@ def scene_to_gltf(scene, path) -> Path:
             suffix_name = "" if part.name in ("buildings", "buildings_lod2") else "_" + part.name
             for a, b in zip(bounds[:-1], bounds[1:]):
                 sel = np.arange(a, b)
-                p, t, used = _submesh(pts, tri, sel)
+                p, t, _used = _submesh(pts, tri, sel)
                 vrgb = _vertex_rgb_from_cells(len(p), t, rgb[sel])
                 mesh = trimesh.Trimesh(p.astype(np.float64) @ GLTF_AXES.T, t,
                                        vertex_colors=np.hstack([vrgb, np.full((len(p), 1), 255, np.uint8)]),

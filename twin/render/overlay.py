@@ -34,7 +34,7 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
         name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
         path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
         return ImageFont.truetype(str(path), size)
-    except Exception:  # pragma: no cover - matplotlib ships the font
+    except (ImportError, OSError):  # pragma: no cover - matplotlib ships the font
         return ImageFont.load_default(size)
 
 
@@ -256,7 +256,7 @@ def draw_scale_and_north(img: Image.Image, region, *, px_per_m: float | None, no
     (``note`` says so under the bar).
     """
     u = unit
-    x0, y0, x1, y1 = region
+    x0, _y0, x1, y1 = region
     m = int(18 * u) + 2
     fs = int(19 * u)
     nfs = int(15 * u)

@@ -138,7 +138,7 @@ def test_more_insulation_never_increases_heating(lyon_weather):
     n_cases, variants = 12, ("u_wall", "u_roof", "u_floor", "u_window", "infiltration_ach")
     boxes, rows = [], []
     bid = 0
-    for c in range(n_cases):
+    for _c in range(n_cases):
         w, d = rng.uniform(6, 25, 2)
         base = {"u_wall": rng.uniform(0.2, 2.5), "u_roof": rng.uniform(0.1, 2.5), "u_floor": rng.uniform(0.2, 1.5),
                 "u_window": rng.uniform(1.0, 5.0), "infiltration_ach": rng.uniform(0.1, 1.2),

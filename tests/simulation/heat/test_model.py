@@ -10,7 +10,7 @@ import pytest
 from scipy import constants
 
 from simulation.heat import _kernels as K
-from simulation.heat.model import HeatModel
+from simulation.heat.model import SKY_VIEW_LAYERS, HeatModel
 from simulation.heat.parameters import HeatParameters, surface_tables
 from simulation.heat.summaries import building_summary, street_summary
 from twin.errors import TwinValueError
@@ -107,7 +107,7 @@ def test_uniform_enclosure_gives_tmrt_equal_to_air_temperature():
 
 
 def test_energy_sense_sun_shade_night(street_run):
-    twin, model, day, res = street_run
+    twin, _model, _day, res = street_run
     hours = sorted(res.hourly)
     h15 = next(h for h in hours if h.hour == 15)
     h4 = next(h for h in hours if h.hour == 4)
@@ -141,9 +141,12 @@ def test_energy_sense_sun_shade_night(street_run):
     np.testing.assert_allclose((res["sun_hours"] + res["shade_hours"])[open_], day_hours, atol=1e-3)
 
 
-def test_sky_view_is_cached_in_the_twin(street_run):
-    twin, model, day, res = street_run
+def test_sky_view_is_cached_in_the_twin_only_when_asked(street_run):
+    twin, _model, _day, res = street_run
     assert res.meta["sky_view"]["cached"] is False
+    assert not any(n in twin for n in SKY_VIEW_LAYERS)  # run() leaves its input twin as it was
+    twin = twin.copy()
+    HeatModel(twin).sky_view(store=True)
     assert twin["svf"].attrs["input_hash"]
     again = HeatModel(twin).sky_view()
     assert again.meta["cached"] is True
@@ -157,7 +160,7 @@ def test_sky_view_is_cached_in_the_twin(street_run):
 
 
 def test_summaries(street_run):
-    twin, model, day, res = street_run
+    twin, _model, _day, res = street_run
     b = building_summary(twin, res.layers)
     assert list(b.index) == [1, 2, 3, 4]
     assert b["vulnerable"].sum() == 1

@@ -758,23 +758,17 @@ def render_pictures(
     """Draw a run's pictures into ``pictures_dir``: the kind's own, then a quick-look map per changed layer.
 
     ``Kind.render`` is called with the scenario twin and result and the keywords of
-    :meth:`scenarios.kinds.base.Kind.render`; ``baseline_twin`` and ``view`` only when the
-    kind's signature takes them (a kind without ``view`` draws no views).
+    :meth:`scenarios.kinds.base.Kind.render`; a ``view`` must be one of the kind's ``views``.
     """
-    import inspect
-
     from scenarios.maps import difference_map
 
     pictures_dir.mkdir(parents=True, exist_ok=True)
     kind = run.scenario.kind_object
-    kwargs: dict[str, Any] = {"baseline": run.baseline, "lang": lang, "size": size, "title": run.scenario.name}
-    params = inspect.signature(kind.render).parameters
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    if view is not None and "view" not in params and not takes_any:
-        raise TwinValueError(f"kind {kind.name!r} draws no views; run without --view")
-    for key, value in (("baseline_twin", run.twin), ("view", view)):
-        if value is not None and (key in params or takes_any):
-            kwargs[key] = value
+    if view is not None and view not in kind.views:
+        offered = f"one of {', '.join(kind.views)}" if kind.views else "none"
+        raise TwinValueError(f"kind {kind.name!r} draws no view {view!r} (views: {offered}); run without --view")
+    kwargs: dict[str, Any] = {"baseline": run.baseline, "baseline_twin": run.twin, "view": view, "lang": lang,
+                              "size": size, "title": run.scenario.name}
     paths = [Path(p) for p in (kind.render(run.scenario_twin, run.result, pictures_dir, **kwargs) or [])]
     if view is None:
         for name in _map_layers(run):

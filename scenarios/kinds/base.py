@@ -95,6 +95,8 @@ class Kind:
         The ``kind = "..."`` value of scenario files.
     title : dict
         Human titles by language.
+    views : tuple of str
+        The cameras ``render`` accepts for ``twin render --view`` (e.g. ``("overview", "street", "top")``).
     sections : dict
         The scenario-file tables the kind accepts (``"forcing"``, ``"parameters"``,
         ``"interventions"``, ``"outputs"``) with, for each, the allowed keys; the runner
@@ -104,6 +106,8 @@ class Kind:
     name: str = ""
     title: dict[str, str] = {}
     sections: dict[str, tuple[str, ...]] = {}
+    #: the cameras ``render(view=...)`` accepts (``twin render --view``); empty: the kind's usual pictures only
+    views: tuple[str, ...] = ()
 
     def parse(self, scenario: dict, *, base_dir: Path) -> Any:
         """Validate the kind's sections of a scenario (a dict from TOML) and return a config object.
@@ -136,9 +140,8 @@ class Kind:
             The twin without the interventions, on which ``baseline`` was computed (trees,
             buildings... differ from ``twin``); draw the baseline on ``twin`` when it is absent.
         view : str, optional
-            The camera asked for by ``twin render --view`` (``None``: the kind's usual pictures).
-            A kind that draws no views leaves this keyword out of its signature; the runner then
-            refuses ``--view`` for it with a one-line error.
+            The camera asked for by ``twin render --view`` (``None``: the kind's usual pictures),
+            one of the kind's ``views``; the runner refuses any other with a one-line error.
         lang, size, title
             Label language, picture size [pixels] and title.
         """

@@ -159,6 +159,7 @@ def _load_weather(forcing: dict) -> pd.DataFrame:
 class EnergyKind(Kind):
     name = "energy"
     title = {"en": "Building energy and retrofits", "fr": "Énergie des bâtiments et rénovation"}
+    views = ("overview", "street", "top")
     sections = {"forcing": _FORCING_KEYS, "parameters": _PARAM_KEYS, "interventions": _INTERVENTION_KEYS,
                 "outputs": ()}
 

@@ -632,7 +632,7 @@ class FloodKind(Kind):
     # -- render ------------------------------------------------------------------------------------
     def render(self, twin: Twin, result: KindResult, out_dir: Path, *, baseline: KindResult | None = None,
                lang: str = "en", size: tuple[int, int] = (1600, 1000), title: str = "",
-               baseline_twin: Twin | None = None) -> list[Path]:
+               baseline_twin: Twin | None = None, view: str | None = None) -> list[Path]:
         from twin.render import EXPOSURE_CLASSES, Classes, Scene, animate, side_by_side
 
         out_dir = Path(out_dir)

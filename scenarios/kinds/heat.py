@@ -417,8 +417,8 @@ class HeatKind(Kind):
 
     # -- pictures -------------------------------------------------------------------------------
     def render(self, twin: Twin, result: KindResult, out_dir: Path, *, baseline: KindResult | None = None,
-               baseline_twin: Twin | None = None, lang: str = "en", size: tuple[int, int] = (1600, 1000),
-               title: str = "") -> list[Path]:
+               baseline_twin: Twin | None = None, view: str | None = None, lang: str = "en",
+               size: tuple[int, int] = (1600, 1000), title: str = "") -> list[Path]:
         from scenarios.kinds._heat_maps import render_heat_maps
 
         out_dir = Path(out_dir)

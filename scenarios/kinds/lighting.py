@@ -347,7 +347,8 @@ class LightingKind(Kind):
                           indicators=indicators, meta=meta)
 
     def render(self, twin: Twin, result: KindResult, out_dir: Path, *, baseline: KindResult | None = None,
-               lang: str = "en", size: tuple[int, int] = (1600, 1000), title: str = "") -> list[Path]:
+               baseline_twin: Twin | None = None, view: str | None = None, lang: str = "en",
+               size: tuple[int, int] = (1600, 1000), title: str = "") -> list[Path]:
         from scenarios.kinds._lighting_render import render_night
 
         return render_night(twin, result, Path(out_dir), baseline=baseline, lang=lang, size=size, title=title)

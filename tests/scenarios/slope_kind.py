@@ -44,6 +44,7 @@ def slope_horn(z: np.ndarray, cell_size: float) -> np.ndarray:
 
 class SlopeKind(Kind):
     name = "slope"
+    views = ("top", "overview")
     title = {"en": "Terrain slope", "fr": "Pente du terrain"}
     sections = {
         "forcing": ("threshold",),
@@ -134,8 +135,6 @@ class SlopeKind(Kind):
         view = view or "top"
         from scenarios.maps import layer_map
 
-        if view not in ("top", "overview"):
-            raise TwinValueError(f"unknown view {view!r} (slope draws top, overview)")
         return [
             layer_map(
                 result.layers["slope"], twin, Path(out_dir) / f"slope_{view}.png", title=title, lang=lang, size=size

@@ -133,7 +133,7 @@ def test_render_from_saved_results(two_runs, capsys, slope_kind, monkeypatch):
     assert "pictures/slope_overview.png" in rec["pictures"]
     assert "slope_overview" in (run / "report.html").read_text()
     code, _, err = _run(capsys, "render", str(run), "--view", "aerial")
-    assert code == 2 and _lines(err) == ["twin render: error: unknown view 'aerial' (slope draws top, overview)"]
+    assert code == 2 and _lines(err) == ["twin render: error: kind 'slope' draws no view 'aerial' (views: one of top, overview); run without --view"]
 
 
 def test_render_refuses_a_changed_twin(two_runs, saved_hill, capsys):

@@ -37,7 +37,7 @@ import shapely
 from importers._common import Notes, check_file, horizontal_crs, same_crs
 from twin.errors import TwinCRSError, TwinFormatError
 
-__all__ = ["FIELDS", "PLACEHOLDER_DATES", "USAGE_TO_USE", "BuildingsSource", "read_bdtopo"]
+__all__ = ["FIELDS", "PLACEHOLDER_DATES", "USAGE_TO_USE", "BuildingsSource", "find_layer", "read_bdtopo", "read_vector"]
 
 #: Our name -> accepted field names (GeoPackage/WFS first, then Shapefile).
 FIELDS = {
@@ -121,6 +121,30 @@ class BuildingsSource:
     notes: Notes = field(default_factory=Notes)
 
 
+def find_layer(path: Path, names, *, what: str = "", required: bool = False) -> str | None:
+    """The layer of a GeoPackage named one of ``names`` (any case), else None (the file's first layer).
+
+    With ``required``, a GeoPackage of several layers none of which is named so is refused, naming its layers
+    (a single-layer file is taken as it is). Files that are not GeoPackages, or unreadable ones (the reader
+    reports the damage), give None.
+    """
+    p = Path(path)
+    if p.suffix.lower() != ".gpkg" or not p.is_file() or p.stat().st_size == 0:
+        return None
+    try:
+        layers = [str(n) for n, _ in pyogrio.list_layers(p)]
+    except (pyogrio.errors.DataSourceError, OSError):  # let read_vector report the damage
+        return None
+    lower = [n.lower() for n in layers]
+    for want in names:
+        if want.lower() in lower:
+            return layers[lower.index(want.lower())]
+    if required and len(layers) > 1:
+        raise TwinFormatError(f"{p}: no {what or names[0]} layer in the GeoPackage (layers: {', '.join(layers[:8])}); "
+                              f"give the layer name")
+    return None
+
+
 def read_vector(path, *, layer=None, crs=None, default_crs=None, what="vector file", bbox=None,
                 bbox_crs=None) -> tuple[gpd.GeoDataFrame, str, Notes]:
     """Read a vector layer with pyogrio and settle its CRS (shared by BD TOPO and the cadastre).
@@ -172,9 +196,10 @@ def read_vector(path, *, layer=None, crs=None, default_crs=None, what="vector fi
     return gdf, the_crs, notes
 
 
-def _column(gdf: pd.DataFrame, key: str):
+def _column(gdf: pd.DataFrame, key: str, fields: dict | None = None):
+    """The column of ``gdf`` for ``key``: the first of its accepted names present (any case), or None."""
     lower = {c.lower(): c for c in gdf.columns}
-    for name in FIELDS[key]:
+    for name in (fields or FIELDS)[key]:
         if name in gdf.columns:
             return gdf[name]
         if name.lower() in lower:
@@ -247,13 +272,8 @@ def read_bdtopo(path, *, layer: str | None = None, crs=None, default_crs=None, i
         If no CRS is declared or given.
     """
     p = Path(path)
-    if layer is None and p.suffix.lower() == ".gpkg" and p.exists() and p.stat().st_size > 0:
-        try:
-            names = [n.lower() for n, _ in pyogrio.list_layers(p)]
-            if "batiment" in names:
-                layer = pyogrio.list_layers(p)[names.index("batiment")][0]
-        except (pyogrio.errors.DataSourceError, OSError):  # let read_vector report the damage
-            pass
+    if layer is None:
+        layer = find_layer(p, ("batiment",))
     gdf, the_crs, notes = read_vector(p, layer=layer, crs=crs, default_crs=default_crs, what="BD TOPO file",
                                       bbox=bbox, bbox_crs=bbox_crs)
     p = Path(path)

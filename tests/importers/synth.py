@@ -49,3 +49,31 @@ def write_las(path: Path, x, y, z, classes, *, crs=2154, version="1.4", point_fo
     las.classification = np.asarray(classes, np.uint8)
     las.write(path)
     return path
+
+
+#: BD TOPO TRONCON_DE_ROUTE: GeoPackage/WFS field -> Shapefile field.
+ROAD_FIELDS_UPPER = {"cleabs": "ID", "nature": "NATURE", "importance": "IMPORTANCE", "largeur_de_chaussee": "LARGEUR",
+                     "nombre_de_voies": "NB_VOIES", "position_par_rapport_au_sol": "POS_SOL",
+                     "etat_de_l_objet": "ETAT", "fictif": "FICTIF", "nom_collaboratif_gauche": "NOM_COLL_G",
+                     "nom_collaboratif_droite": "NOM_COLL_D"}
+
+
+def write_troncons(path: Path, rows: list, *, crs="EPSG:2154", upper: bool = False, layer="troncon_de_route",
+                   driver=None) -> Path:
+    """BD TOPO road segments (dicts with BD TOPO field names and a ``geometry``), as GeoPackage, Shapefile or
+    GeoJSON (by suffix); ``upper`` renames the fields to the Shapefile spelling and writes booleans as Oui/Non."""
+    import geopandas as gpd
+
+    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
+    if upper:
+        if "fictif" in gdf:
+            gdf["fictif"] = gdf["fictif"].map({True: "Oui", False: "Non"})
+        gdf = gdf.rename(columns=ROAD_FIELDS_UPPER)
+    suffix = path.suffix.lower()
+    if suffix == ".gpkg":
+        gdf.to_file(path, layer=layer, driver="GPKG")
+    elif suffix == ".shp":
+        gdf.to_file(path, driver="ESRI Shapefile")
+    else:
+        gdf.to_file(path, driver=driver or "GeoJSON")
+    return path

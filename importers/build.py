@@ -63,6 +63,8 @@ from importers.citygml import CityModel, read_citygml
 from importers.cityjson import read_cityjson
 from importers.pointcloud import PointCloudSource, open_pointcloud, rasterize_pointcloud
 from importers.rasters import RasterSource, open_raster, resample_to_grid
+from importers.roads import RoadsSource, read_roads, road_surfaces
+from importers.water import WaterSource, read_water, water_level_grid
 from twin.core import Twin, dataset_from_grid, layer_dataarray
 from twin.errors import TwinValueError
 from twin.grid import Grid, normalize_crs
@@ -93,6 +95,10 @@ class BuildReport:
     repairs : dict
         Footprints repaired or dropped, by reason.
     parcels : int
+    roads : dict
+        Segments kept, skipped by reason, widths and lighting classes by rule, cells of road surface.
+    water : dict
+        Water surfaces kept, skipped by reason, with a level, cells.
     quality : dict
         Cross-checks (terrain vs point cloud, attribute vs LiDAR heights, surface vs observed surface).
     warnings : list of str
@@ -110,6 +116,8 @@ class BuildReport:
     buildings: dict = field(default_factory=dict)
     repairs: dict = field(default_factory=dict)
     parcels: int = 0
+    roads: dict = field(default_factory=dict)
+    water: dict = field(default_factory=dict)
     quality: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     notes: list = field(default_factory=list)
@@ -117,14 +125,14 @@ class BuildReport:
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in ("grid", "sources", "layers", "buildings", "repairs", "parcels", "quality",
-                                               "warnings", "notes", "missing", "seconds")}
+        return {k: getattr(self, k) for k in ("grid", "sources", "layers", "buildings", "repairs", "parcels", "roads",
+                                               "water", "quality", "warnings", "notes", "missing", "seconds")}
 
     def format(self) -> str:
         """A short human report (the end of ``twin build``)."""
         g = self.grid
-        lines = [f"grid      {g['shape'][0]} x {g['shape'][1]} cells at {g['cell_size']:g} m, {g['crs']}, "
-                 f"x {g['bounds'][0]:.1f}..{g['bounds'][2]:.1f}, y {g['bounds'][1]:.1f}..{g['bounds'][3]:.1f}"]
+        lines = [(f"grid      {g['shape'][0]} x {g['shape'][1]} cells at {g['cell_size']:g} m, {g['crs']}, "
+                 f"x {g['bounds'][0]:.1f}..{g['bounds'][2]:.1f}, y {g['bounds'][1]:.1f}..{g['bounds'][3]:.1f}")]
         lines.append("sources")
         for s in self.sources:
             what = f" -> {s['gave']}" if s.get("gave") else ""
@@ -144,6 +152,19 @@ class BuildReport:
             lines.append("repairs   " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in rep.items()))
         if self.parcels:
             lines.append(f"parcels   {self.parcels}")
+        r = self.roads
+        if r.get("total") is not None:
+            ws = ", ".join(f"{k} {v}" for k, v in r.get("width_source", {}).items())
+            lc = ", ".join(f"{k} {v}" for k, v in r.get("lighting_class", {}).items())
+            lines.append(f"roads     {r['total']} segments (widths: {ws or '-'}; classes: {lc or '-'})")
+            sk = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in r.get("skipped", {}).items() if v)
+            if sk:
+                lines.append(f"          skipped: {sk}")
+        w = self.water
+        if w.get("total") is not None:
+            sk = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in w.get("skipped", {}).items() if v)
+            lines.append(f"water     {w['total']} surfaces, {w.get('with_level', 0)} with a level"
+                         + (f"; skipped: {sk}" if sk else ""))
         if self.quality:
             lines.append("checks    " + "; ".join(f"{k} {v}" for k, v in self.quality.items()))
         for w in self.warnings:
@@ -246,6 +267,8 @@ def build_twin(
     cadastre=(),
     citygml=(),
     cityjson=(),
+    roads=(),
+    water=(),
     extent=None,
     resolution: float = 1.0,
     crs="EPSG:2154",
@@ -268,6 +291,10 @@ def build_twin(
     cadastre : path, CadastreSource, or a list
         Etalab cadastre parcels and/or buildings.
     citygml, cityjson : path, CityModel, or a list
+    roads : path, RoadsSource, or a list
+        BD TOPO TRONCON_DE_ROUTE layers (:func:`importers.roads.read_roads`).
+    water : path, WaterSource, or a list
+        BD TOPO SURFACE_HYDROGRAPHIQUE / PLAN_D_EAU layers (:func:`importers.water.read_water`).
     extent : (xmin, ymin, xmax, ymax) or "xmin,ymin,xmax,ymax", optional
         In the twin CRS [m].
     resolution : float
@@ -325,9 +352,13 @@ def build_twin(
     cad_src = _open_cadastre(cadastre, crs, vbox)
     gml_src = _open_models(citygml, read_citygml, source_crs, crs)
     cj_src = _open_models(cityjson, read_cityjson, source_crs, crs)
-    if not any((t_src, s_src, h_src, pc_src, bd_src, cad_src, gml_src, cj_src)):
+    rd_src = [x if isinstance(x, RoadsSource) else read_roads(x, default_crs=source_crs, bbox=vbox, bbox_crs=crs)
+              for x in as_paths(roads)]
+    wt_src = [x if isinstance(x, WaterSource) else read_water(x, default_crs=source_crs, bbox=vbox, bbox_crs=crs)
+              for x in as_paths(water)]
+    if not any((t_src, s_src, h_src, pc_src, bd_src, cad_src, gml_src, cj_src, rd_src, wt_src)):
         raise TwinValueError("nothing to build from: give at least one input (terrain, surface, height, point cloud, "
-                             "buildings, cadastre, CityGML or CityJSON)")
+                             "buildings, cadastre, CityGML, CityJSON, roads or water)")
     for kind, group in (("terrain", t_src), ("surface", s_src), ("height", h_src)):
         for s in group:
             if s.kind and s.kind != kind:
@@ -336,7 +367,8 @@ def build_twin(
     # 2. the grid
     raster_like = [s.bounds_in(crs) for s in (*t_src, *s_src, *h_src, *pc_src)]
     vector_like = ([_gdf_bounds(b.buildings, crs) for b in bd_src] + [_gdf_bounds(m.buildings, crs) for m in (*gml_src, *cj_src)]
-                   + [_gdf_bounds(c.parcels, crs) for c in cad_src] + [_gdf_bounds(c.buildings.buildings, crs) for c in cad_src if c.buildings])
+                   + [_gdf_bounds(c.parcels, crs) for c in cad_src] + [_gdf_bounds(c.buildings.buildings, crs) for c in cad_src if c.buildings]
+                   + [_gdf_bounds(r.roads, crs) for r in rd_src] + [_gdf_bounds(w.water, crs) for w in wt_src])
     all_bounds = [b for b in raster_like + vector_like if b is not None]
     cover = _union_bounds(all_bounds)
     if the_extent is not None:
@@ -530,6 +562,12 @@ def build_twin(
         veg_low = (canopy > 0) & (canopy < 2.0) & (bid == 0) & ~water
         landcover[veg_low] = Landcover.GRASS
         lc_from.append("water, trees (canopy >= 2 m) and grass from the point cloud classes")
+    roads_tbl, _road_cells = _roads(rd_src, grid, landcover, report, notes)
+    if roads_tbl is not None:
+        lc_from.append("road surfaces from BD TOPO (centre lines buffered by half their width)")
+    water_level, water_cells = _water(wt_src, grid, landcover, report, notes)
+    if water_cells:
+        lc_from.append("water from BD TOPO surfaces")
     landcover[bid > 0] = Landcover.BUILDING
     known = float((landcover > 0).mean())
     report.layers["landcover"] = (", ".join(lc_from) or "unknown") + f" ({known:.0%} of cells classified)"
@@ -551,10 +589,15 @@ def build_twin(
 
     # 10. assemble the twin
     ds = dataset_from_grid(grid)
-    for lname, arr in (("terrain", terrain_arr), ("surface", surface_arr), ("building_id", bid),
-                       ("building_height", bh), ("canopy_height", canopy), ("landcover", landcover)):
+    layers = [("terrain", terrain_arr), ("surface", surface_arr), ("building_id", bid),
+              ("building_height", bh), ("canopy_height", canopy), ("landcover", landcover)]
+    if water_level is not None:
+        layers.append(("water_level", water_level))
+    for lname, arr in layers:
         ds[lname] = layer_dataarray(grid, lname, arr)
     tables = {}
+    if roads_tbl is not None:
+        tables["roads"] = roads_tbl
     if buildings_tbl is not None:
         tables["buildings"] = buildings_tbl
     if surfaces_tbl is not None and len(surfaces_tbl):
@@ -574,7 +617,7 @@ def build_twin(
 
     # 11. report
     if len(table):
-        report.buildings["total"] = int(len(table))
+        report.buildings["total"] = len(table)
         report.buildings["footprint_source"] = {k.split(":")[0]: int(v) for k, v in
                                                 table["footprint_source"].map(lambda s: s.split(":")[0]).value_counts().items()}
         report.buildings["height_source"] = {k: int(v) for k, v in table["height_source"].value_counts().items()}
@@ -587,8 +630,11 @@ def build_twin(
     if pc is None and hm is None:
         report.missing.append("vegetation: canopy 0 (give --pointcloud or --height MNH)")
     if pc is None:
-        report.missing.append("land cover beyond buildings: needs a classified point cloud (--pointcloud)")
-    report.missing.append("roads: not imported (no road source yet)")
+        report.missing.append("vegetation land cover (trees, grass): needs a classified point cloud (--pointcloud)")
+    if not rd_src:
+        report.missing.append("roads: none (give --roads, BD TOPO TRONCON_DE_ROUTE)")
+    if not wt_src and pc is None:
+        report.missing.append("water: none (give --water, BD TOPO SURFACE_HYDROGRAPHIQUE, or --pointcloud)")
     if not parcels:
         report.missing.append("parcels: none (give --cadastre cadastre-XXXXX-parcelles.json)")
     for s in report.sources:
@@ -599,9 +645,128 @@ def build_twin(
         "build", tool="importers.build_twin", resolution=grid.cell_size, crs=grid.crs,
         sources=[{"kind": s["kind"], "path": str(s["path"])} for s in report.sources],
         buildings=report.buildings.get("total", 0), height_sources=report.buildings.get("height_source", {}),
+        roads=report.roads.get("total", 0), water_surfaces=report.water.get("total", 0),
         repairs={k: v for k, v in report.repairs.items() if v}, warnings=report.warnings,
     )
     return twin, report
+
+
+# -- roads and water ---------------------------------------------------------------------------------------
+def _roads(sources, grid: Grid, landcover: np.ndarray, report: BuildReport, notes: Notes):
+    """The roads table of the segments touching the grid, and their surfaces burnt into ``landcover``.
+
+    Road surfaces overwrite the point cloud's classes (the ground under a tree over a street is the street);
+    water and buildings are applied after them and take precedence.
+    """
+    if not sources:
+        return None, 0
+    frames = []
+    skipped: dict[str, int] = {}
+    for r in sources:
+        notes.extend(r.notes)
+        report.sources.append({"kind": "roads", "path": str(r.path), "crs": r.crs, "gave": f"{len(r.roads)} road segments"})
+        for k in ("not_at_ground", "not_in_service", "fictitious", "ferries", "not_lines", "no_geometry", "zero_length"):
+            if r.counts.get(k):
+                skipped[k] = skipped.get(k, 0) + r.counts[k]
+        if r.counts.get("multipart_split"):
+            report.repairs["road_multiparts_split"] = report.repairs.get("road_multiparts_split", 0) + r.counts["multipart_split"]
+        if r.counts.get("zero_length") or r.counts.get("no_geometry"):
+            report.repairs["road_empty_dropped"] = (report.repairs.get("road_empty_dropped", 0) + r.counts.get("zero_length", 0)
+                                                    + r.counts.get("no_geometry", 0))
+        if len(r.roads):
+            frames.append(r.roads if same_crs(r.roads.crs, grid.crs) else r.roads.to_crs(grid.crs))
+    if frames:
+        t = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=grid.crs)
+    else:
+        t = gpd.GeoDataFrame(sources[0].roads.iloc[0:0].drop(columns="geometry"),
+                             geometry=gpd.GeoSeries([], crs=grid.crs), crs=grid.crs)
+    box = shapely.box(*grid.bounds)
+    touch = t.intersects(box).to_numpy() if len(t) else np.zeros(0, bool)
+    if (~touch).any():
+        skipped["outside_grid"] = int((~touch).sum())
+    t = t[touch].reset_index(drop=True)
+    t.insert(0, "id", np.arange(1, len(t) + 1, dtype=np.int32))
+    table = conform("roads", t, crs=grid.crs)
+    cells = 0
+    if len(table):
+        surf = road_surfaces(table)
+        codes = table["surface"].to_numpy(np.uint8)
+        # paved carriageways burn last: they win where a footpath's or a track's surface overlaps them
+        order = np.argsort(codes == Landcover.ROAD, kind="stable")
+        burnt = rasterize_values(grid, surf.values[order], codes[order], fill=0, dtype="uint8")
+        on = burnt > 0
+        landcover[on] = burnt[on]
+        cells = int(on.sum())
+    ws = table["width_source"].astype(str).map(lambda v: "default (nature)" if v.startswith("default") else v)
+    report.roads = {
+        "total": len(table),
+        "width_source": {k: int(v) for k, v in ws.value_counts().items()},
+        "lighting_class": {k: int(v) for k, v in table["lighting_class"].value_counts().sort_index().items()},
+        "lighting_class_source": {k: int(v) for k, v in table["lighting_class_source"].astype(str).value_counts().items()},
+        "skipped": skipped,
+        "cells": cells,
+    }
+    report.layers["roads"] = f"{len(table)} segments, {cells} cells of road surface (centre inside the buffered line)"
+    if len(table):
+        notes.add("roads: BD TOPO has no sidewalks: sidewalk_width 0; lighting classes are those the roads need "
+                  "if lit (BD TOPO does not say which are)")
+    return table, cells
+
+
+def _water(sources, grid: Grid, landcover: np.ndarray, report: BuildReport, notes: Notes):
+    """Water surfaces burnt into ``landcover`` (over roads and point-cloud classes); the ``water_level`` layer
+    where the sources give an altitude (None when none does)."""
+    if not sources:
+        return None, 0
+    frames = []
+    skipped: dict[str, int] = {}
+    for w in sources:
+        notes.extend(w.notes)
+        report.sources.append({"kind": "water", "path": str(w.path), "crs": w.crs, "gave": f"{len(w.water)} water surfaces"})
+        for k in ("not_at_ground", "projects", "intermittent", "not_polygons", "no_geometry"):
+            if w.counts.get(k):
+                skipped[k] = skipped.get(k, 0) + w.counts[k]
+        if len(w.water):
+            g = w.water if same_crs(w.water.crs, grid.crs) else _reproject_water(w.water, grid.crs)
+            frames.append(g)
+    if not frames:
+        report.water = {"total": 0, "with_level": 0, "skipped": skipped, "cells": 0}
+        return None, 0
+    t = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=grid.crs)
+    invalid = ~t.is_valid.to_numpy()
+    if invalid.any():
+        t.loc[invalid, "geometry"] = shapely.make_valid(t.geometry.values[invalid])
+        report.repairs["water_made_valid"] = report.repairs.get("water_made_valid", 0) + int(invalid.sum())
+    t = t[t.intersects(shapely.box(*grid.bounds)).to_numpy()].reset_index(drop=True)
+    ids = rasterize_values(grid, t.geometry.values, np.arange(1, len(t) + 1, dtype=np.int32), fill=0, dtype="int32") \
+        if len(t) else np.zeros(grid.shape, np.int32)
+    wet = ids > 0
+    landcover[wet] = Landcover.WATER
+    level = None
+    if len(t) and np.isfinite(t["level"].to_numpy(np.float64)).any():
+        level = water_level_grid(grid, t, ids)
+        report.layers["water_level"] = (f"BD TOPO water altitudes on {int(np.isfinite(level).sum())} cells "
+                                        f"(attribute, else the polygons' z; sloping surfaces interpolated)")
+    report.water = {"total": len(t), "with_level": int(np.isfinite(t["level"].to_numpy(np.float64)).sum()),
+                    "skipped": skipped, "cells": int(wet.sum())}
+    return level, int(wet.sum())
+
+
+def _reproject_water(w: gpd.GeoDataFrame, crs) -> gpd.GeoDataFrame:
+    """Water polygons and their 3D vertices in another CRS."""
+    from pyproj import Transformer
+
+    out = w.to_crs(crs)
+    tr = Transformer.from_crs(w.crs, crs, always_xy=True)
+    verts = []
+    for v in w["vertices"].tolist():
+        if v is None:
+            verts.append(None)
+            continue
+        x, y = tr.transform(v[:, 0], v[:, 1])
+        verts.append(np.column_stack([x, y, v[:, 2]]))
+    out["vertices"] = verts
+    return out
 
 
 # -- buildings fusion ----------------------------------------------------------------------------------

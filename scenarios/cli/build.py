@@ -1,5 +1,5 @@
-"""Build a twin from real data: LiDAR HD rasters or point clouds, RGE ALTI, BD TOPO, the Etalab cadastre,
-CityGML, CityJSON. Any sensible subset works; the command ends with a report of the sources used, the
+"""Build a twin from real data: LiDAR HD rasters or point clouds, RGE ALTI, BD TOPO (buildings, roads, water),
+the Etalab cadastre, CityGML, CityJSON. Any sensible subset works; the command ends with a report of the sources used, the
 counts, the repairs and what is missing.
 
 Inputs that declare no CRS (ESRI ASCII grids, shapefiles without .prj, CityGML without srsName,
@@ -7,7 +7,8 @@ CityJSON without referenceSystem) take --source-crs; when it is not given but --
 assumed to be in --crs (a note says so). Nothing is written at --out unless the build succeeds.
 
 Example: twin build --terrain LHD_*_MNT_*.tif --pointcloud LHD_*.copc.laz --buildings BATIMENT.gpkg
---cadastre cadastre-91216-parcelles.json --out town.twin
+--cadastre cadastre-91216-parcelles.json --roads TRONCON_DE_ROUTE.gpkg --water SURFACE_HYDROGRAPHIQUE.gpkg
+--out town.twin
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from scenarios.cli.options import add_out, add_overwrite
 
-HELP = "build a twin from LiDAR, RGE ALTI, BD TOPO, cadastre, CityGML or CityJSON files"
+HELP = "build a twin from LiDAR, RGE ALTI, BD TOPO (buildings, roads, water), cadastre, CityGML or CityJSON files"
 
 
 def add_arguments(parser) -> None:
@@ -31,6 +32,8 @@ def add_arguments(parser) -> None:
         ("--cadastre", "Etalab cadastre parcels or buildings (.json, .json.gz)"),
         ("--citygml", "CityGML 1.0/2.0/3.0 files (.gml, .xml)"),
         ("--cityjson", "CityJSON or CityJSONSeq files (.json, .jsonl)"),
+        ("--roads", "BD TOPO TRONCON_DE_ROUTE layers (.gpkg, .shp, .geojson): roads table and road land cover"),
+        ("--water", "BD TOPO SURFACE_HYDROGRAPHIQUE / PLAN_D_EAU layers: water land cover and levels"),
     ):
         g.add_argument(opt, nargs="+", action="extend", default=[], metavar="F", help=what)
     parser.add_argument("--extent", metavar="XMIN,YMIN,XMAX,YMAX", help="extent in the twin CRS (default: the inputs')")
@@ -64,7 +67,7 @@ def run(args) -> int:
     twin, report = build_twin(
         terrain=args.terrain, surface=args.surface, height=args.height, pointcloud=args.pointcloud,
         buildings=args.buildings, cadastre=args.cadastre, citygml=args.citygml, cityjson=args.cityjson,
-        extent=extent, resolution=args.resolution, crs=crs, source_crs=source_crs,
+        roads=args.roads, water=args.water, extent=extent, resolution=args.resolution, crs=crs, source_crs=source_crs,
         storey_height=args.storey_height, default_height=args.default_height, name=args.name or out.stem,
     )
     if implied and any("assumed" in n for n in report.notes):

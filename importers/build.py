@@ -36,9 +36,16 @@ Layers
     ``building_id`` and ``building_height`` by :func:`twin.rasterize.rasterize_buildings` (cell centre
     inside the footprint); LoD2 roofs then give each cell its own roof height (roof plane at the cell
     centre minus the building's ground). ``canopy_height``: the point clouds' vegetation (3-5), else the
-    height model outside buildings (one cell away from them), 0 under buildings. ``landcover``: building
-    where ``building_id`` > 0; water, trees (canopy >= 2 m) and grass (low vegetation) where a
-    classified point cloud says so; unknown elsewhere. ``surface`` = :func:`twin.rasterize.compose_surface`.
+    height model outside buildings (one cell away from them), 0 under buildings. ``landcover``, each
+    rule over the previous: water, trees (canopy >= 2 m) and grass (low vegetation) where a classified
+    point cloud says so; road surfaces (BD TOPO centre lines buffered by half their width: ROAD, SIDEWALK
+    for cycle tracks and stairs, BARE_SOIL for tracks and footpaths); BD TOPO water surfaces; buildings
+    where ``building_id`` > 0; unknown elsewhere. ``water_level`` where a water source gives an altitude.
+    ``surface`` = :func:`twin.rasterize.compose_surface`.
+Roads
+    BD TOPO TRONCON_DE_ROUTE segments at ground level, in service, not fictitious, touching the grid
+    (:mod:`importers.roads`): the ``roads`` table with ids 1..n, widths and EN 13201 classes by documented
+    rules, each rule recorded per road (``width_source``, ``lighting_class_source``) and counted in the report.
 """
 
 from __future__ import annotations

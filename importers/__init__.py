@@ -8,6 +8,9 @@ assumed (``.notes``), and one fusion:
 * :mod:`importers.pointcloud` - LAS/LAZ/COPC: :func:`~importers.pointcloud.open_pointcloud`,
   :func:`~importers.pointcloud.rasterize_pointcloud`
 * :mod:`importers.bdtopo` - BD TOPO BATIMENT: :func:`~importers.bdtopo.read_bdtopo`
+* :mod:`importers.roads` - BD TOPO TRONCON_DE_ROUTE: :func:`~importers.roads.read_roads`,
+  :func:`~importers.roads.road_surfaces`
+* :mod:`importers.water` - BD TOPO SURFACE_HYDROGRAPHIQUE / PLAN_D_EAU: :func:`~importers.water.read_water`
 * :mod:`importers.cadastre` - Etalab cadastre: :func:`~importers.cadastre.read_cadastre`
 * :mod:`importers.citygml` - CityGML 1.0/2.0/3.0, streamed: :func:`~importers.citygml.read_citygml`,
   :class:`~importers.citygml.CityGMLStream`

@@ -145,7 +145,7 @@ TABLES: dict[str, TableSpec] = {
             (
                 Column("id", "int32", "1", True, None, "road segment id"),
                 Column("name", "str", "", False, "", "street name"),
-                Column("kind", "str", "", False, "street", "boulevard, street, lane, path, square"),
+                Column("kind", "str", "", False, "street", "motorway, boulevard, street, lane, path, square"),
                 Column("width", "float32", "m", False, np.nan, "carriageway width (kerb to kerb)"),
                 Column("sidewalk_width", "float32", "m", False, 0.0, "width of each sidewalk"),
                 Column("lighting_class", "str", "", False, "", "EN 13201-2 class (M1..M6, C0..C5, P1..P6), '' = unlit"),

@@ -68,18 +68,14 @@ def show_pictures(paths, *, width: int = 800, limit: int = 4, jpeg: int | None =
     return shown
 
 
-def show_figure(fig, *, dpi: int = 80, width: int | None = None, jpeg: int | None = None) -> bytes:
-    """Display a :class:`matplotlib.figure.Figure` inline as a PNG (no pyplot, no inline backend needed).
-
-    A bare ``Figure`` has no notebook formatter: ``display(fig)`` would print its repr. Returns the PNG bytes.
-    """
+def show_figure(fig, *, dpi: int = 80, width: int | None = None, jpeg: int | None = None) -> None:
+    """Display a :class:`matplotlib.figure.Figure` inline as a PNG, or a JPEG of quality ``jpeg`` (no pyplot,
+    no inline backend needed: a bare ``Figure`` has no notebook formatter, ``display(fig)`` prints its repr)."""
     import io
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    data = buf.getvalue()
-    _show_still(data, width=width, jpeg=jpeg)
-    return data
+    _show_still(buf.getvalue(), width=width, jpeg=jpeg)
 
 
 def show_run(run, *, lang: str = "en", pictures: int = 2, width: int = 800):

@@ -65,17 +65,19 @@ def test_jpeg_stills_are_smaller_and_the_same_picture(monkeypatch):
     assert back.shape == rgb.shape and np.abs(back.astype(int) - rgb).mean() < 6  # of 255
 
 
-def test_show_figure_gives_a_png_of_the_figure():
+def test_show_figure_gives_a_png_of_the_figure(monkeypatch):
     import io
 
     from matplotlib.figure import Figure
     from PIL import Image
 
-    from scenarios.notebook import show_figure
+    import scenarios.notebook as nbk
 
+    shown = []
+    monkeypatch.setattr(nbk, "_display", shown.append)
     fig = Figure(figsize=(4, 3))
     fig.add_subplot().imshow(np.arange(100.0).reshape(10, 10))
-    data = show_figure(fig, dpi=50)
-    img = Image.open(io.BytesIO(data))
+    nbk.show_figure(fig, dpi=50)
+    img = Image.open(io.BytesIO(shown[-1].data))
     assert img.format == "PNG" and 100 < img.width <= 200 and 75 < img.height <= 150  # 4 x 3 in at 50 dpi, cropped
     assert np.asarray(img.convert("L")).std() > 10

@@ -377,7 +377,7 @@ class Twin:
         tables = {k: v.reset_index(drop=True) for k, v in tables.items()}
         out = Twin(sub.layers, tables, sub.meta)
         out.add_provenance("crop", extent=[float(v) for v in box_bounds], from_extent=[float(v) for v in self.grid.bounds],
-                           rows={k: int(len(v)) for k, v in tables.items()})
+                           rows={k: len(v) for k, v in tables.items()})
         return out
 
     # -- persistence ---------------------------------------------------------------------

@@ -12,7 +12,7 @@ import importlib.util
 import os
 from pathlib import Path
 
-__all__ = ["interactive_3d", "show_run", "show_pictures", "show_scene", "scene_plotter"]
+__all__ = ["interactive_3d", "show_run", "show_pictures", "show_figure", "show_scene", "scene_plotter"]
 
 
 def interactive_3d() -> bool:
@@ -33,16 +33,49 @@ def _display(obj) -> None:
     display(obj)
 
 
-def show_pictures(paths, *, width: int = 800, limit: int = 4) -> list[Path]:
-    """Display PNG/GIF pictures inline (at most ``limit``); return the paths shown."""
+def _show_still(data: bytes, *, width, jpeg: int | None) -> None:
+    """Display a PNG, or (``jpeg`` = a quality 1-95) the same picture as a JPEG, several times smaller in a
+    stored notebook."""
+    import io
+
+    from IPython.display import Image
+
+    if jpeg:
+        from PIL import Image as PILImage
+
+        buf = io.BytesIO()
+        PILImage.open(io.BytesIO(data)).convert("RGB").save(buf, format="JPEG", quality=int(jpeg))
+        _display(Image(data=buf.getvalue(), format="jpeg", width=width))
+    else:
+        _display(Image(data=data, width=width))
+
+
+def show_pictures(paths, *, width: int = 800, limit: int = 4, jpeg: int | None = None) -> list[Path]:
+    """Display PNG/GIF pictures inline (at most ``limit``); return the paths shown.
+
+    ``jpeg`` (a quality, e.g. 85) shows PNG pictures as JPEG: a notebook stored with its outputs stays small.
+    """
     from IPython.display import Image
 
     shown = []
     for p in [Path(p) for p in paths][:limit]:
         if p.suffix.lower() in (".png", ".gif", ".jpg", ".jpeg") and p.is_file():
-            _display(Image(filename=str(p), width=width))
+            if p.suffix.lower() == ".png":
+                _show_still(p.read_bytes(), width=width, jpeg=jpeg)
+            else:
+                _display(Image(filename=str(p), width=width))
             shown.append(p)
     return shown
+
+
+def show_figure(fig, *, dpi: int = 80, width: int | None = None, jpeg: int | None = None) -> None:
+    """Display a :class:`matplotlib.figure.Figure` inline as a PNG, or a JPEG of quality ``jpeg`` (no pyplot,
+    no inline backend needed: a bare ``Figure`` has no notebook formatter, ``display(fig)`` prints its repr)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    _show_still(buf.getvalue(), width=width, jpeg=jpeg)
 
 
 def show_run(run, *, lang: str = "en", pictures: int = 2, width: int = 800):
@@ -54,21 +87,22 @@ def show_run(run, *, lang: str = "en", pictures: int = 2, width: int = 800):
     return table
 
 
-def show_scene(scene, *, view: str = "overview", size: tuple[int, int] = (1000, 640), title=None, interactive=None):
-    """Show a :class:`twin.render.Scene`: interactive with trame when available, else a static picture."""
+def show_scene(scene, *, view: str = "overview", size: tuple[int, int] = (1000, 640), title=None, interactive=None,
+               jpeg: int | None = None):
+    """Show a :class:`twin.render.Scene`: interactive with trame when available, else a static picture
+    (as a JPEG of quality ``jpeg`` when given)."""
     if interactive is None:
         interactive = interactive_3d()
     if interactive:
         return scene_plotter(scene, size=size, notebook=True).show(jupyter_backend="trame")
     import io
 
-    from IPython.display import Image
     from PIL import Image as PILImage
 
     rgb = scene.render(view=view, size=size, title=title)
     buf = io.BytesIO()
     PILImage.fromarray(rgb).save(buf, format="PNG")
-    _display(Image(data=buf.getvalue(), width=size[0]))
+    _show_still(buf.getvalue(), width=size[0], jpeg=jpeg)
     return None
 
 

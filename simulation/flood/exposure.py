@@ -39,7 +39,9 @@ __all__ = [
     "RESIDENTS_RULE",
     "building_edge_cells",
     "building_exposure",
+    "depth_at_points",
     "exposure_summary",
+    "flooded_points",
     "flooded_road_length",
     "hazard_class",
     "hazard_rating",
@@ -268,6 +270,80 @@ def flooded_road_length(roads, depth, grid: Grid, *, threshold: float = 0.1) -> 
         wet[inside] = d[r, c] > threshold
         out[k] = L * wet.mean()
     return pd.Series(out, index=pd.Index(roads["id"].to_numpy(), name="id"), name="flooded_length_m")
+
+
+def depth_at_points(x, y, depth, grid: Grid, *, radius: float = 0.0) -> np.ndarray:
+    """Maximum water depth [m] at points: in the cell holding each point, or within ``radius`` [m] of it.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Point coordinates in the grid's CRS [m].
+    depth : ndarray
+        Depth raster on ``grid`` [m] (NaN cells are ignored).
+    grid : Grid
+    radius : float
+        With ``radius > 0``, the maximum over the cells whose centre lies within ``radius``
+        of the point, plus the point's own cell (a cabinet against a wall, a coarse grid).
+
+    Returns
+    -------
+    ndarray (float64)
+        Depth [m]; NaN for points outside the grid (or where every cell read is NaN).
+    """
+    d = np.asarray(depth, dtype=np.float64)
+    if d.shape != grid.shape:
+        raise TwinValueError(f"depth raster has shape {d.shape}, the grid is {grid.shape}")
+    if not (np.isfinite(radius) and radius >= 0):
+        raise TwinValueError(f"radius must be >= 0 m, got {radius!r}")
+    x = np.atleast_1d(np.asarray(x, dtype=np.float64))
+    y = np.atleast_1d(np.asarray(y, dtype=np.float64))
+    out = np.full(x.shape, np.nan)
+    inside = grid.contains(x, y)
+    r0, c0 = grid.rowcol(x, y)
+    k = int(np.ceil(radius / grid.cell_size))
+    for di in range(-k, k + 1):
+        for dj in range(-k, k + 1):
+            r, c = r0 + di, c0 + dj
+            ok = inside & (r >= 0) & (r < grid.nrows) & (c >= 0) & (c < grid.ncols)
+            if di or dj:
+                cx, cy = grid.xy(r, c)
+                ok &= (cx - x) ** 2 + (cy - y) ** 2 <= radius * radius
+            v = np.full(x.shape, np.nan)
+            v[ok] = d[r[ok], c[ok]]
+            out = np.fmax(out, v)
+    return out
+
+
+def flooded_points(table, depth, grid: Grid, *, threshold: float, radius: float = 0.0) -> pd.DataFrame:
+    """Which rows of a table of points (luminaires, cabinets, gauges...) stand in more than ``threshold`` of water.
+
+    Parameters
+    ----------
+    table : GeoDataFrame
+        Points in the grid's CRS (other geometries are read at their representative point).
+    depth : ndarray
+        Maximum depth raster on ``grid`` [m] (usually a flood's ``max_depth``, with the permanent
+        water masked out by the caller).
+    threshold : float
+        Depth [m] above which a point is flooded (``depth > threshold``).
+    radius : float
+        See :func:`depth_at_points` [m].
+
+    Returns
+    -------
+    DataFrame
+        ``depth`` [m] (NaN outside the grid) and ``flooded`` (bool, False outside the grid), indexed
+        like the table (by its ``id`` column when it has one).
+    """
+    if not (np.isfinite(threshold) and threshold >= 0):
+        raise TwinValueError(f"threshold must be >= 0 m, got {threshold!r}")
+    index = pd.Index(table["id"].to_numpy(), name="id") if "id" in table.columns else table.index
+    if len(table) == 0:
+        return pd.DataFrame({"depth": np.zeros(0), "flooded": np.zeros(0, bool)}, index=index)
+    pts = shapely.point_on_surface(table.geometry.values)  # a point is its own
+    dep = depth_at_points(shapely.get_x(pts), shapely.get_y(pts), depth, grid, radius=radius)
+    return pd.DataFrame({"depth": dep, "flooded": np.nan_to_num(dep, nan=0.0) > threshold}, index=index)
 
 
 def exposure_summary(exposure: pd.DataFrame, *, road_length_m: float = 0.0) -> dict:

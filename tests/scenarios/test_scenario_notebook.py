@@ -39,3 +39,45 @@ def test_show_pictures(tmp_path):
     png = tmp_path / "a.png"
     Image.new("RGB", (8, 8), (200, 10, 10)).save(png)
     assert show_pictures([png, tmp_path / "missing.png", tmp_path / "b.mp4"]) == [png]
+    assert show_pictures([png], jpeg=80) == [png]
+
+
+def test_jpeg_stills_are_smaller_and_the_same_picture(monkeypatch):
+    import io
+
+    from PIL import Image
+
+    import scenarios.notebook as nbk
+
+    shown = []
+    monkeypatch.setattr(nbk, "_display", shown.append)
+    from scipy.ndimage import gaussian_filter
+
+    noise = np.random.default_rng(1).normal(0.0, 1.0, (200, 300, 3))
+    smooth = gaussian_filter(noise, sigma=(3, 3, 0))  # a rendered town: smooth shading, fine detail
+    rgb = np.clip(128 + 400 * smooth, 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG")
+    nbk._show_still(buf.getvalue(), width=300, jpeg=85)
+    jpg = shown[-1].data
+    back = np.asarray(Image.open(io.BytesIO(jpg)))
+    assert jpg[:3] == b"\xff\xd8\xff" and len(jpg) < len(buf.getvalue()) / 2
+    assert back.shape == rgb.shape and np.abs(back.astype(int) - rgb).mean() < 6  # of 255
+
+
+def test_show_figure_gives_a_png_of_the_figure(monkeypatch):
+    import io
+
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    import scenarios.notebook as nbk
+
+    shown = []
+    monkeypatch.setattr(nbk, "_display", shown.append)
+    fig = Figure(figsize=(4, 3))
+    fig.add_subplot().imshow(np.arange(100.0).reshape(10, 10))
+    nbk.show_figure(fig, dpi=50)
+    img = Image.open(io.BytesIO(shown[-1].data))
+    assert img.format == "PNG" and 100 < img.width <= 200 and 75 < img.height <= 150  # 4 x 3 in at 50 dpi, cropped
+    assert np.asarray(img.convert("L")).std() > 10

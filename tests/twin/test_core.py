@@ -116,3 +116,39 @@ def test_provenance_time_follows_source_date_epoch(monkeypatch):
     t = Twin.empty(_grid())
     t.add_provenance("import", source="x.gml")
     assert t.meta["provenance"] == [{"step": "import", "time": "2023-11-14T22:13:20+00:00", "source": "x.gml"}]
+
+
+def test_crop_cuts_layers_and_tables_to_the_extent():
+    from shapely.geometry import LineString, Point
+
+    grid = Grid.from_bounds(0, 0, 40, 20, cell_size=1.0)
+    t = Twin.empty(grid, terrain=np.arange(grid.size, dtype=np.float32).reshape(grid.shape))
+    b = gpd.GeoDataFrame({"id": [1, 2, 3], "height": [6.0, 6.0, 6.0], "use": ["housing"] * 3,
+                          "geometry": [shapely.box(2, 2, 6, 6),       # outside the crop
+                                       shapely.box(18, 8, 26, 12),    # straddles its west edge
+                                       shapely.box(30, 10, 34, 14)]}, crs=grid.crs)
+    t.set_table("buildings", b)
+    bid, bh = rasterize_buildings(grid, t.buildings)
+    t.set_layer("building_id", bid)
+    t.set_layer("building_height", bh)
+    t.set_table("roads", gpd.GeoDataFrame({"id": [7, 8], "geometry": [LineString([(0, 15), (40, 15)]),
+                                                                       LineString([(0, 1), (10, 1)])]}, crs=grid.crs))
+    t.set_table("trees", gpd.GeoDataFrame({"id": [1, 2, 3], "height": [8.0] * 3, "crown_diameter": [4.0] * 3,
+                                           "geometry": [Point(21, 5), Point(40, 5), Point(20, 5)]}, crs=grid.crs))
+    c = t.crop(20.4, 0, 40, 20)            # snapped outward to whole cells: x from 20
+    assert c.grid.bounds == (20, 0, 40, 20) and c.grid.shape == (20, 20)
+    assert np.array_equal(c.array("terrain"), t.array("terrain")[:, 20:])
+    assert sorted(c.buildings["id"]) == [2, 3]
+    assert c.buildings.set_index("id").loc[2].geometry.area == 32.0            # kept whole
+    assert set(np.unique(c.array("building_id"))) == {0, 2, 3}
+    roads = c.roads.set_index("id")
+    assert list(roads.index) == [7] and roads.loc[7].geometry.length == pytest.approx(20.0)   # cut at x = 20
+    assert sorted(c.trees["id"]) == [1, 3]  # a point on the west edge is in, on the east edge out (Grid.contains)
+    assert c.meta["provenance"][-1]["step"] == "crop"
+    assert c.meta["provenance"][-1]["extent"] == [20.0, 0.0, 40.0, 20.0]
+    c.array("terrain")[0, 0] = -1.0
+    assert t.array("terrain")[0, 20] != -1.0 and len(t.buildings) == 3          # the original is untouched
+    with pytest.raises(TwinValueError, match="does not overlap"):
+        t.crop(100, 100, 200, 200)
+    with pytest.raises(TwinValueError, match="empty extent"):
+        t.crop(10, 10, 5, 20)

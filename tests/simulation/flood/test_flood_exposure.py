@@ -18,6 +18,7 @@ from simulation.flood.exposure import (
     residents_estimate,
 )
 from twin import Grid, Twin
+from twin.errors import TwinValueError
 from twin.rasterize import rasterize_buildings
 
 
@@ -133,3 +134,49 @@ def test_coarsen_and_refine_round_trip():
     assert np.isfinite(c.array("water_level")[1, 3]) and np.isnan(c.array("water_level")[1, 1])
     back = refine(c.array("terrain"), 3, grid)
     assert back.shape == (10, 9) and back[0, 0] == c.array("terrain")[0, 0] and back[9, 8] == c.array("terrain")[3, 3]
+
+
+def test_depth_at_points_reads_the_cell_or_the_disc_around_the_point():
+    from simulation.flood.exposure import depth_at_points
+
+    grid = Grid(xmin=0.0, ymax=10.0, nrows=10, ncols=10, cell_size=1.0)
+    d = np.zeros(grid.shape)
+    d[2, 3] = 0.30       # the cell (3..4, 7..8)
+    d[2, 5] = np.nan     # NoData is ignored
+    d[5, 5] = 0.12
+    x = np.array([3.5, 4.5, 4.5, 5.5, 30.0, 3.0])
+    y = np.array([7.5, 7.5, 7.5, 7.5, 3.0, 8.0])  # the last one on the north-west corner of cell (2, 3)
+    own = depth_at_points(x, y, d, grid)
+    assert own[0] == pytest.approx(0.30) and own[1] == 0.0 and np.isnan(own[3]) and np.isnan(own[4])
+    assert own[5] == pytest.approx(0.30)  # west and north edges belong to the cell
+    # within 1 m: the four 4-neighbours' centres are exactly 1 m away, the diagonals 1.41 m
+    near = depth_at_points(x, y, d, grid, radius=1.0)
+    assert near[1] == pytest.approx(0.30) and near[3] == 0.0  # (5.5, 7.5): its 4-neighbours are dry
+    assert depth_at_points([4.5], [6.5], d, grid, radius=1.0)[0] == 0.0        # (2, 3) is 1.41 m away
+    assert depth_at_points([4.5], [6.5], d, grid, radius=1.5)[0] == pytest.approx(0.30)  # NaN (2, 5) ignored
+    assert depth_at_points([5.5], [3.5], d, grid, radius=1.5)[0] == pytest.approx(0.12)
+    with pytest.raises(TwinValueError, match="radius"):
+        depth_at_points(x, y, d, grid, radius=-1.0)
+    with pytest.raises(TwinValueError, match="shape"):
+        depth_at_points(x, y, d[:5], grid)
+
+
+def test_flooded_points_flags_rows_by_id_above_the_threshold():
+    from shapely.geometry import Point
+
+    from simulation.flood.exposure import flooded_points
+
+    grid = Grid(xmin=0.0, ymax=10.0, nrows=10, ncols=10, cell_size=1.0)
+    d = np.zeros(grid.shape)
+    d[2, 3] = 0.30
+    d[2, 4] = 0.20   # exactly the threshold: not flooded (depth > threshold)
+    t = gpd.GeoDataFrame({"id": [11, 12, 13, 14], "geometry": [Point(3.5, 7.5), Point(4.5, 7.5), Point(8.5, 1.5),
+                                                                 box(3.2, 7.2, 3.8, 7.8)]}, crs=grid.crs)
+    f = flooded_points(t, d, grid, threshold=0.2)
+    assert list(f.index) == [11, 12, 13, 14] and f.index.name == "id"
+    assert f["flooded"].tolist() == [True, False, False, True]  # a polygon is read at a point inside it
+    assert f["depth"].to_numpy() == pytest.approx([0.30, 0.20, 0.0, 0.30])
+    assert flooded_points(t, d, grid, threshold=0.1)["flooded"].sum() == 3
+    assert flooded_points(t.iloc[:0], d, grid, threshold=0.1).empty
+    with pytest.raises(TwinValueError, match="threshold"):
+        flooded_points(t, d, grid, threshold=-0.1)

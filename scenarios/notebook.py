@@ -78,12 +78,13 @@ def show_figure(fig, *, dpi: int = 80, width: int | None = None, jpeg: int | Non
     _show_still(buf.getvalue(), width=width, jpeg=jpeg)
 
 
-def show_run(run, *, lang: str = "en", pictures: int = 2, width: int = 800):
-    """Display a run's indicator table (baseline, scenario, difference) and its first pictures."""
+def show_run(run, *, lang: str = "en", pictures: int = 2, width: int = 800, jpeg: int | None = None):
+    """Display a run's indicator table (baseline, scenario, difference) and its first pictures (as JPEGs of
+    quality ``jpeg`` when given)."""
     table = run.indicator_table(lang)
     _display(table)
     if pictures:
-        show_pictures(run.pictures, width=width, limit=pictures)
+        show_pictures(run.pictures, width=width, limit=pictures, jpeg=jpeg)
     return table
 
 

@@ -200,10 +200,7 @@ class LightingModel(Model):
             lum_table = lum_table.assign(**{PROFILE_COLUMN: ""})
         sc = self.scene(lum_table)
         t = time.perf_counter()
-        if self.tiling is None:
-            E, evaluations = sc.horizontal_illuminance()
-        else:
-            E, evaluations = self._tiled_illuminance(lum_table)
+        E, evaluations = self.illuminance(lum_table, scene=sc)
         timings["illuminance_s"] = time.perf_counter() - t
         # EN 13201
         roads = twin.roads
@@ -314,6 +311,18 @@ class LightingModel(Model):
         }
         return LightingResult(illuminance=E, en13201_deficit=deficit, trame_noire=tn, segments=segments,
                               luminaires=lum_out, cabinets=cab, facades=facades, indicators=ind, meta=meta)
+
+    def illuminance(self, luminaires=None, *, scene=None) -> tuple[np.ndarray, int]:
+        """The maintained horizontal illuminance raster [lx] (float32) and the luminaire-cell pairs evaluated.
+
+        Tile by tile when the model has a ``tile_size`` (the pairs then include the halos'), else on the
+        whole grid (from ``scene`` when given). ``luminaires`` defaults to the twin's table.
+        """
+        lum_table = self.twin.luminaires if luminaires is None else luminaires
+        if self.tiling is not None:
+            return self._tiled_illuminance(lum_table)
+        sc = scene if scene is not None else self.scene(lum_table)
+        return sc.horizontal_illuminance()
 
     def _tiled_illuminance(self, lum_table) -> tuple[np.ndarray, int]:
         """The illuminance raster tile by tile; evaluations counted on the padded tiles (halos included)."""

@@ -30,6 +30,7 @@ of :func:`map_tiles`.
 from __future__ import annotations
 
 import math
+import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any
@@ -277,10 +278,12 @@ def map_tiles(twin: Twin, func: Callable[[Twin], Any], *, tile_size: float, halo
         raise TwinValueError(f"map_tiles: func {func!r} is not callable")
     scheduler = _check_scheduler(scheduler)
     tiles = tile_plan(twin.grid, tile_size=tile_size, halo=halo)
+    run = uuid.uuid4().hex[:12]  # keys unique per call: a shared cluster may run several at once
     tasks = []
     for i, tile in enumerate(tiles):
         sub = tile_twin(twin, tile, index=i)
-        tasks.append(dask.delayed(_run_tile, pure=False)(func, sub, tile, i, extras, dask_key_name=f"jumeau-tile-{i}"))
+        tasks.append(dask.delayed(_run_tile, pure=False)(func, sub, tile, i, extras,
+                                                         dask_key_name=f"jumeau-tile-{run}-{i}"))
     kw = {}
     if scheduler is not None:
         kw["scheduler"] = scheduler

@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 import math
 import time
+import uuid
 import warnings
 
 import numpy as np
@@ -302,8 +303,9 @@ def run_tiled(model: HeatModel, weather: pd.DataFrame, *, keep_hours=()) -> Heat
         if missing:
             reruns = len(missing)
             f1 = functools.partial(_heat_tile_hour, hour=hottest, **common)
-            tasks = [dask.delayed(f1, pure=False)(tile_twin(twin, tiles[j], index=j), dask_key_name=f"heat-hottest-{j}")
-                     for j in missing]
+            run = uuid.uuid4().hex[:12]
+            tasks = [dask.delayed(f1, pure=False)(tile_twin(twin, tiles[j], index=j),
+                                                  dask_key_name=f"jumeau-heat-hottest-{run}-{j}") for j in missing]
             kw = {"scheduler": opts["_scheduler"]} if opts["_scheduler"] is not None else {}
             for j, (t_core, u_core) in zip(missing, dask.compute(*tasks, **kw)):
                 tmrt_h[tiles[j].window.slices], utci_h[tiles[j].window.slices] = t_core, u_core

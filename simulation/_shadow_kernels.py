@@ -185,7 +185,7 @@ def _accumulate(acc, r, c, tb, ta, keep, wdir):
 
 
 @numba.njit(cache=True, parallel=True)
-def horizon_sums(zb, offb, za, offa, z0, acc, *, col_major, q, step, keep, wfwd, wbwd, crowns=True):
+def horizon_sums(zb, offb, za, offa, z0, acc, *, col_major, q, step, keep, wfwd, wbwd, crowns=True, phase=0):
     """Accumulate the horizons of one pair of opposite azimuths into ``acc``.
 
     The grid is swept along parallel digital lines (each cell on exactly one line):
@@ -211,6 +211,9 @@ def horizon_sums(zb, offb, za, offa, z0, acc, *, col_major, q, step, keep, wfwd,
     wfwd, wbwd : float64 (4,) weights of the forward and backward azimuths for the four
         vertical directions
     crowns : bool, whether ``za`` differs from ``zb`` (else one hull serves both)
+    phase : int, major index of the arrays' first cell in a larger grid (a tile): the lines are
+        then ``j + round((i + phase) * q)``, the larger grid's lines, so that a tile's horizons are
+        the larger grid's wherever the points that make them lie in the tile
 
     Memory: per line, four float64 buffers of the line's length; per cell, acc.
     """
@@ -221,8 +224,10 @@ def horizon_sums(zb, offb, za, offa, z0, acc, *, col_major, q, step, keep, wfwd,
     else:
         nmaj = nrows
         nmin = ncols
-    rmin = min(0, int(math.floor((nmaj - 1) * q + 0.5)))
-    rmax = max(0, int(math.floor((nmaj - 1) * q + 0.5)))
+    r0 = int(math.floor(phase * q + 0.5))
+    r1 = int(math.floor((phase + nmaj - 1) * q + 0.5))
+    rmin = min(r0, r1)
+    rmax = max(r0, r1)
     jlo = -rmax
     jhi = nmin - rmin
     for jj in numba.prange(jhi - jlo):
@@ -239,7 +244,7 @@ def horizon_sums(zb, offb, za, offa, z0, acc, *, col_major, q, step, keep, wfwd,
             for ii in range(nmaj):
                 # forward azimuth looks towards increasing i: sweep from the far end
                 i = nmaj - 1 - ii if direction == 0 else ii
-                m = j + int(math.floor(i * q + 0.5))
+                m = j + int(math.floor((i + phase) * q + 0.5))
                 if m < 0 or m >= nmin:
                     continue
                 if col_major:

@@ -266,7 +266,8 @@ class SkyView(dict):
 
 
 def sky_view_factor(*, surface, cell_size: float, canopy_height=None, terrain=None, transmissivity: float = 0.03,
-                    n_azimuths: int = 64, directional: bool = False, allow_flat: bool = False) -> SkyView:
+                    n_azimuths: int = 64, directional: bool = False, allow_flat: bool = False,
+                    grid_offset: tuple[int, int] = (0, 0)) -> SkyView:
     """Radiative (cosine-weighted) sky-view factor of every cell, with and without trees.
 
     ``SVF = 1 - mean over azimuths of sin^2(beta)``, ``beta`` the elevation of the
@@ -295,6 +296,9 @@ def sky_view_factor(*, surface, cell_size: float, canopy_height=None, terrain=No
         the analytic canyon is matched to 1e-3 with 32).
     directional : bool, also compute the four vertical sky views.
     allow_flat : bool, accept a flat surface (SVF = 1 everywhere) instead of refusing it.
+    grid_offset : (int, int), row and column of the surface's first cell in a larger grid (a tile
+        of a tiled run): the sweep lines are then the larger grid's, so the tile's sky views equal
+        the larger grid's wherever every horizon lies inside the tile, and never fall below them.
 
     Returns
     -------
@@ -325,6 +329,7 @@ def sky_view_factor(*, surface, cell_size: float, canopy_height=None, terrain=No
     if n_az != n_azimuths or n_az < 8 or n_az % 2:
         raise TwinValueError(f"invalid n_azimuths: {n_azimuths!r} (an even integer >= 8)")
     tau = _transmissivity(transmissivity)
+    row0, col0 = (int(v) for v in grid_offset)
     parts = solid_and_crowns(surface, canopy_height=canopy_height, terrain=terrain)
     solid = parts["solid"]
     finite = np.isfinite(solid)
@@ -367,10 +372,10 @@ def sky_view_factor(*, surface, cell_size: float, canopy_height=None, terrain=No
         wsum += wf + wb
         if col_major:
             _k.horizon_sums(zb, offb, za, offa, z0, acc, col_major=True, q=q, step=step, keep=tau, wfwd=wf, wbwd=wb,
-                            crowns=has_canopy)
+                            crowns=has_canopy, phase=col0)
         else:
             _k.horizon_sums(zb_t, offb_t, za_t, offa_t, z0_t, acc_t, col_major=True, q=q, step=step, keep=tau,
-                            wfwd=wf, wbwd=wb, crowns=has_canopy)
+                            wfwd=wf, wbwd=wb, crowns=has_canopy, phase=row0)
     acc += acc_t.transpose(0, 2, 1)
     out = SkyView()
     out["svf"] = (acc[0] / n_az).astype(np.float32)

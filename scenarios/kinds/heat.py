@@ -16,6 +16,8 @@ Scenario file sections (units explicit, see docs/heat.md)::
 
     [parameters]                 # HeatParameters overrides, e.g. transmissivity = 0.03,
     surfaces.road.albedo = 0.12  # or per land-cover class surface properties
+    tile_size = "500 m"          # optional: tile by tile on dask, with
+    halo = "100 m"               # this halo (docs/tiling.md: the error bound it gives)
 
     [[interventions]]
     type = "trees"               # trees | cool_roofs | cool_pavements | greening | shade
@@ -40,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scenarios.kinds._tiling import TILING_KEYS, parse_tiling
 from scenarios.kinds.base import Indicator, Kind, KindResult
 from scenarios.units import parse_quantity
 from simulation.heat import interventions as _iv
@@ -75,6 +78,7 @@ class HeatConfig:
     interventions: list[dict] = field(default_factory=list)
     hours: tuple[int, ...] = (15,)
     base_dir: Path = Path(".")
+    tiling: dict = field(default_factory=dict)
 
 
 def _qty(section: str, key: str, value, dimension: str) -> float:
@@ -94,7 +98,7 @@ class HeatKind(Kind):
     title = {"en": "Heatwave and urban heat island", "fr": "Canicule et îlot de chaleur urbain"}
     sections = {
         "forcing": _FORCING_KEYS,
-        "parameters": tuple(f for f in HeatParameters.__dataclass_fields__),
+        "parameters": tuple(f for f in HeatParameters.__dataclass_fields__) + TILING_KEYS,
         "interventions": _INTERVENTION_KEYS,
         "outputs": ("hours",),
     }
@@ -145,7 +149,8 @@ class HeatKind(Kind):
             for key in ("latitude", "longitude", "elevation"):
                 if key in forcing:
                     f[key] = float(forcing[key])
-        params = scenario.get("parameters", {}) or {}
+        params = dict(scenario.get("parameters", {}) or {})
+        tiling = parse_tiling(params)
         parameters = HeatParameters.from_dict(params)
         ivs = []
         for k, iv in enumerate(scenario.get("interventions", []) or []):
@@ -156,7 +161,8 @@ class HeatKind(Kind):
         if not isinstance(hours, list) or not all(isinstance(h, int) and 0 <= h <= 23 for h in hours):
             raise TwinValueError(f"outputs.hours: {hours!r} (a list of local hours 0..23)")
         hours = tuple(sorted(set(hours) | {15}))
-        return HeatConfig(forcing=f, parameters=parameters, interventions=ivs, hours=hours, base_dir=base_dir)
+        return HeatConfig(forcing=f, parameters=parameters, interventions=ivs, hours=hours, base_dir=base_dir,
+                          tiling=tiling)
 
     def _parse_intervention(self, k: int, iv: dict, base_dir: Path) -> dict:
         where = f"interventions[{k}]"
@@ -306,7 +312,7 @@ class HeatKind(Kind):
 
     def simulate(self, twin: Twin, config: HeatConfig) -> KindResult:
         weather = self.weather(twin, config)
-        model = HeatModel(twin, parameters=config.parameters)
+        model = HeatModel(twin, parameters=config.parameters, **config.tiling)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = model.run(weather, keep_hours=config.hours)

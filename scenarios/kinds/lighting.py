@@ -12,6 +12,8 @@ Scenario file sections (explicit units)::
     co2_factor = "0.06 kg/kWh"
     profile = "dim=22:00-06:00@70%"      # base operating profile (default: dusk to dawn, full)
     photometry_dirs = ["photometry"]     # folders of .ldt/.ies files (relative to the scenario file)
+    tile_size = "500 m"                  # optional: the illuminance raster tile by tile on dask
+    halo = "60 m"                        # default the cutoff: then the same numbers as the whole grid
     [[interventions]]
     type = "led_retrofit"                # led_retrofit | dimming | part_night | remove_luminaires | add_luminaires
     select = { photometry = "builtin:globe-hps" }
@@ -39,6 +41,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from scenarios.kinds._tiling import TILING_KEYS, parse_tiling
 from scenarios.kinds.base import Indicator, Kind, KindResult
 from scenarios.units import parse_quantity
 from twin.core import Twin, layer_dataarray
@@ -108,6 +111,7 @@ class LightingConfig:
     facades: bool = True
     interventions: list = field(default_factory=list)
     outputs: dict = field(default_factory=dict)
+    tiling: dict = field(default_factory=dict)
 
 
 _INTERVENTION_KEYS = {
@@ -236,7 +240,7 @@ class LightingKind(Kind):
     title = {"en": "Public lighting", "fr": "Éclairage public"}
     sections = {
         "forcing": ("year",),
-        "parameters": tuple(_PARAMS) + ("profile", "photometry_dirs", "facades"),
+        "parameters": tuple(_PARAMS) + ("profile", "photometry_dirs", "facades") + TILING_KEYS,
         "interventions": tuple(sorted({k for v in _INTERVENTION_KEYS.values() for k in v} | {"type", "name"})),
         "outputs": ("layers", "pictures"),
     }
@@ -253,6 +257,7 @@ class LightingKind(Kind):
                 raise TwinValueError(f"[forcing] year: {y!r} must be a year such as 2025")
             cfg.parameters["year"] = y
         params = dict(scenario.get("parameters", {}) or {})
+        cfg.tiling = parse_tiling(params)
         for key, value in params.items():
             if key in _PARAMS:
                 cfg.parameters[key] = _PARAMS[key](value, f"parameters.{key}")
@@ -313,7 +318,7 @@ class LightingKind(Kind):
         from simulation.lighting.rules import TRAME_NOIRE_CLASSES
 
         model = LightingModel(twin, photometry_dirs=config.photometry_dirs, profile=config.profile or None,
-                              facades=config.facades, **config.parameters)
+                              facades=config.facades, **config.tiling, **config.parameters)
         res = model.run()
         g = twin.grid
         layers = {

@@ -150,15 +150,30 @@ class HeatModel(Model):
         "Reda & Andreas (2004), NREL SPA, Solar Energy 76, 577-589, doi:10.1016/j.solener.2003.12.003",
     )
 
-    def __init__(self, twin, *, parameters: HeatParameters | dict | None = None):
+    def __init__(self, twin, *, parameters: HeatParameters | dict | None = None,
+                 location: tuple[float, float] | None = None, tile_size: float | None = None,
+                 halo: float | None = None, scheduler=None):
         super().__init__(twin)
         self.params = parameters if isinstance(parameters, HeatParameters) else HeatParameters.from_dict(parameters)
         self._svf: SkyView | None = None
+        self._location = None
+        if location is not None:
+            lat, lon = (float(v) for v in location)
+            if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 360.0):
+                raise TwinValueError(f"invalid location: {location!r} (latitude, longitude in degrees)")
+            self._location = (lat, lon)
+        self.tiling = None
+        if tile_size is not None:
+            from simulation.heat.tiled import tiling_options
+
+            self.tiling = tiling_options(self, tile_size=tile_size, halo=halo, scheduler=scheduler)
+        elif halo is not None or scheduler is not None:
+            raise TwinValueError("HeatModel: halo and scheduler need tile_size")
 
     # -- static inputs -------------------------------------------------------------------------
     def location(self) -> tuple[float, float]:
-        """Latitude and longitude [degrees] of the grid's centre."""
-        return self.grid.centre_latlon()
+        """Latitude and longitude [degrees] of the sun's computations: the grid's centre unless given."""
+        return self._location if self._location is not None else self.grid.centre_latlon()
 
     def _canopy(self):
         return self.read("canopy_height") if "canopy_height" in self.twin else None
@@ -197,6 +212,22 @@ class HeatModel(Model):
                 self.twin.set_layer(n, sv[n], units="1", long_name=_SVF_DOC[n], input_hash=sv.meta["input_hash"])
         return sv
 
+    def use_sky_view(self, sv: SkyView) -> None:
+        """Use these sky views instead of computing them (a tile of a tiled run; views read elsewhere).
+
+        Raises
+        ------
+        TwinValueError
+            If a sky view is missing or its shape is not the grid's.
+        """
+        for n in SKY_VIEW_LAYERS:
+            if n not in sv or np.shape(sv[n]) != self.grid.shape:
+                raise TwinValueError(f"use_sky_view: {n!r} missing or not of the grid's shape {self.grid.shape}")
+        if not hasattr(sv, "meta"):
+            sv.meta = {}
+        sv.meta.setdefault("cached", True)
+        self._svf = sv
+
     def surface_properties(self) -> dict[str, np.ndarray]:
         """Per-cell albedo and emissivity (twin layers where present, else the land-cover table)."""
         tables = surface_tables(self.params)
@@ -216,7 +247,8 @@ class HeatModel(Model):
         return out
 
     # -- the run -----------------------------------------------------------------------------
-    def run(self, weather: pd.DataFrame, *, keep_hours=(), progress_label: str = "heat: hours") -> HeatResult:
+    def run(self, weather: pd.DataFrame, *, keep_hours=(), progress_label: str | None = "heat: hours",
+            on_hour=None) -> HeatResult:
         """Step through the weather table hour by hour.
 
         Parameters
@@ -224,11 +256,23 @@ class HeatModel(Model):
         weather : DataFrame, the twin's weather table (:mod:`twin.weather`), hourly, tz-aware.
         keep_hours : iterable of int (local hour of day) or Timestamps: hours whose full
             Tmrt and UTCI maps are kept in ``result.hourly``.
+        progress_label : str or None, the progress bar's label (None: no bar).
+        on_hour : callable, optional, called after each hour of the run as
+            ``on_hour(index, time, tmrt=..., utci=..., surface_temperature=...)`` with the maps of
+            that hour ([degC], float32; the arrays are reused: copy what you keep).
 
         Returns
         -------
         HeatResult
+
+        With ``tile_size`` the run goes tile by tile (:mod:`simulation.heat.tiled`).
         """
+        if self.tiling is not None:
+            if on_hour is not None:
+                raise TwinValueError("HeatModel.run: on_hour is not available on a tiled run")
+            from simulation.heat.tiled import run_tiled
+
+            return run_tiled(self, weather, keep_hours=keep_hours)
         t_start = time.perf_counter()
         p = self.params
         if len(weather) < 1:
@@ -378,12 +422,15 @@ class HeatModel(Model):
         best = (-np.inf, None, None, None)
         out_of_range = 0
         t_hours = time.perf_counter()
-        for i in progress(range(len(forcing)), progress_label):
+        hours = range(len(forcing))
+        for i in (progress(hours, progress_label) if progress_label else hours):
             row = forcing.iloc[i]
             tw, sf = step(i, ts, td, tw, tmrt, True)
             pa = float(vapour_pressure(row["ta"], row["rh"]))
             b = utci_coefficients_in_dtmrt(air_temperature=row["ta"], wind_speed=row["wind"], vapour_pressure_kpa=pa)
             out_of_range += int(_k.utci_from_dtmrt(tmrt, b, utci, ta_c=float(row["ta"])))
+            if on_hour is not None:
+                on_hour(i, forcing.index[i], tmrt=tmrt, utci=utci, surface_temperature=ts - np.float32(T0))
             np.fmax(acc["tmrt_max"], tmrt, out=acc["tmrt_max"])
             np.fmax(acc["utci_max"], utci, out=acc["utci_max"])
             np.fmax(acc["surface_temperature_max"], ts - np.float32(T0), out=acc["surface_temperature_max"])

@@ -394,11 +394,11 @@ def shape_rings(values, ends, dims, flip):
         The numbers of all rings, one after the other.
     ends : int64 array (n_rings,)
         One past the last number of each ring in ``values``.
-    dims : int64 array (n_rings,)
+    dims : int64 array (n_rings,) or (1,)
         Coordinates per vertex (``srsDimension``): 2 gives NaN altitudes, more than 3 keeps x, y, z.
-        A ring whose count is not a multiple of 3 but is of 2 is read as 2D.
-    flip : uint8 array (n_rings,)
-        1 reverses the ring (``OrientableSurface`` with orientation ``-``).
+        A ring whose count is not a multiple of 3 but is of 2 is read as 2D. One value: all rings.
+    flip : uint8 array (n_rings,) or (1,)
+        1 reverses the ring (``OrientableSurface`` with orientation ``-``). One value: all rings.
 
     Returns
     -------
@@ -427,7 +427,8 @@ def shape_rings(values, ends, dims, flip):
         cnt = ends[r] - a
         begin = ends[r]
         starts[r] = v
-        d = dims[r]
+        d = dims[r if dims.shape[0] > 1 else 0]
+        rev = flip[r if flip.shape[0] > 1 else 0]
         if d < 2 or cnt % d:
             if d == 3 and cnt % 2 == 0:
                 d = 2
@@ -449,7 +450,7 @@ def shape_rings(values, ends, dims, flip):
             coords[v + nv, 0] = coords[v, 0]
             coords[v + nv, 1] = coords[v, 1]
             coords[v + nv, 2] = coords[v, 2]
-        if flip[r]:  # reverse the closed ring
+        if rev:  # reverse the closed ring
             for j in range(m // 2):
                 for c in range(3):
                     t = coords[v + j, c]
@@ -458,6 +459,23 @@ def shape_rings(values, ends, dims, flip):
         v += m
     starts[nr] = v
     return coords[:v], starts, flags
+
+
+@numba.njit(cache=True)
+def parse_rings(buf, dims, flip, pow_hi, pow_lo):
+    """:func:`parse_numbers` then :func:`shape_rings` in one call: the rings of one building.
+
+    ``buf`` holds the rings' coordinate texts separated by ``|``. Returns ``(coords, starts, flags,
+    status)``; when ``status`` is not 0 (see :func:`parse_numbers`) the rings are not usable and the
+    caller parses the text otherwise.
+    """
+    values = np.empty(buf.shape[0] // 2 + 2, np.float64)
+    ends = np.empty(buf.shape[0] // 2 + 2, np.int64)
+    _, g, status = parse_numbers(buf, values, ends, pow_hi, pow_lo)
+    if status != 0:
+        return np.empty((0, 3), np.float64), np.zeros(1, np.int64), np.zeros(0, np.int8), status
+    coords, starts, flags = shape_rings(values, ends[:g], dims, flip)
+    return coords, starts, flags, 0
 
 
 @numba.njit(cache=True)

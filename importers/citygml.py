@@ -56,7 +56,7 @@ from lxml import etree
 
 from importers._city3d import FUNCTION_TO_USE, SURFACE_TYPES, CityTables, Piece
 from importers._common import Notes, check_file, crs_hint, horizontal_crs, parse_crs_name, same_crs
-from importers._kernels import parse_numbers, powers_of_ten_128, shape_rings
+from importers._kernels import parse_rings, powers_of_ten_128, shape_rings
 from twin.errors import TwinCRSError, TwinFormatError
 
 __all__ = ["CityGMLStream", "CityModel", "check_xml_prolog", "read_citygml"]
@@ -95,8 +95,28 @@ _CHILD_TAGS = tuple(f"{{*}}lod{n}{k}" for n in range(5) for k in ("Solid", "Mult
 )
 
 
+_DIMS_3 = np.array([3], np.int64)   # every ring of the building in 3D (one value for all)
+_NO_FLIP = np.zeros(1, np.uint8)    # no ring reversed
 _LN_CACHE: dict = {}
 _LOD_CACHE: dict = {}
+_LOD_PROPS: dict = {}   # namespaced tag -> (lod, kind) of a geometry property, or False
+_SURFACES: dict = {}    # namespaced tag -> surface type of a semantic boundary surface
+
+
+def _lod_of(tag):
+    """``(lod, kind)`` of a geometry property by its namespaced tag, else False (cached)."""
+    v = _lod_prop(_ln(tag)) or False
+    if isinstance(tag, str):
+        _LOD_PROPS[tag] = v
+    return v
+
+
+def _surface_type(tag):
+    """The surface type of a semantic boundary surface by its namespaced tag, else "" (cached)."""
+    v = SURFACE_TYPES.get(_ln(tag), "")
+    if isinstance(tag, str):
+        _SURFACES[tag] = v
+    return v
 
 
 def _lod_prop(ln: str):
@@ -472,10 +492,13 @@ class CityGMLStream:
         )
 
     def _read_object(self, el) -> _Raw:
-        raw = _Raw(oid=next((el.get(k) for k in _GML_IDS if el.get(k)), ""))
+        raw = _Raw(oid=el.get(_GML_IDS[0]) or el.get(_GML_IDS[1]) or "")
+        lods = _LOD_PROPS
         for child in el.iterchildren(*_CHILD_TAGS):
-            ln = _ln(child.tag)
-            m = _lod_prop(ln)
+            tag = child.tag
+            m = lods.get(tag)
+            if m is None:
+                m = _lod_of(tag)
             if m:
                 lod, kind = m
                 if kind == "FootPrint":
@@ -484,13 +507,19 @@ class CityGMLStream:
                     raw.roofedge.append(child)
                 else:
                     raw.plain.setdefault(lod, []).append(child)
-            elif ln in _BOUNDARY_PROPS:
+                continue
+            ln = _ln(tag)
+            if ln in _BOUNDARY_PROPS:
                 for surf in child:
-                    stype = SURFACE_TYPES.get(_ln(surf.tag))
+                    stype = _SURFACES.get(surf.tag)
                     if stype is None:
+                        stype = _surface_type(surf.tag)
+                    if not stype:
                         continue
                     for prop in surf:
-                        m2 = _lod_prop(_ln(prop.tag))
+                        m2 = lods.get(prop.tag)
+                        if m2 is None:
+                            m2 = _lod_of(prop.tag)
                         if m2:
                             raw.semantic.setdefault(m2[0], []).append((stype, prop))
             elif ln in _PART_PROPS:
@@ -704,24 +733,21 @@ class CityGMLStream:
     def _parse_rings(self) -> list:
         """Coordinates of every ring recorded for the building: closed (n, 3) arrays, None when unusable.
 
-        One kernel call parses all the building's numbers (exactly as Python's ``float``), one more cuts
-        them into closed rings; Python's ``float`` is used only for what the kernel cannot decide.
+        One kernel call parses all the building's numbers (exactly as Python's ``float``) and cuts them
+        into closed rings; Python's ``float`` is used only for what the kernel cannot decide.
         """
         texts = self._rt
-        dims = np.array(self._rd, np.int64)
-        flip = np.array(self._rr, np.uint8)
+        n = len(texts)
+        rd, rr = self._rd, self._rr
+        dims = _DIMS_3 if rd.count(3) == n else np.array(rd, np.int64)
+        flip = np.array(rr, np.uint8) if True in rr else _NO_FLIP
         joined = "|".join(texts)
         status = 1
-        try:
-            buf = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
-        except UnicodeEncodeError:
-            buf = None
-        if buf is not None:
-            vals = np.empty(len(buf) // 2 + 2, np.float64)
-            ends = np.empty(len(texts), np.int64)
-            _, g, status = parse_numbers(buf, vals, ends, *powers_of_ten_128())
-            if g != len(texts):
-                status = 2
+        if joined.isascii():
+            coords, starts, flags, status = parse_rings(np.frombuffer(joined.encode("ascii"), np.uint8), dims, flip,
+                                                        *powers_of_ten_128())
+            if status == 0 and len(starts) != n + 1:
+                status = 2  # a '|' in the text
         if status != 0:
             try:
                 arrays = [np.array(t.split(), dtype=np.float64) for t in texts]
@@ -729,14 +755,13 @@ class CityGMLStream:
                 raise TwinFormatError(f"{self.path}: non-numeric coordinates in building {self._bel_id()}") from None
             ends = np.cumsum([a.size for a in arrays], dtype=np.int64)
             vals = np.concatenate(arrays) if arrays else np.zeros(0)
-        coords, starts, flags = shape_rings(vals, ends, dims, flip)
-        self._rings_complete = not flags.any()
+            coords, starts, flags = shape_rings(vals, ends, dims, flip)
+        s = starts.tolist()
+        self._rings_complete = s[-1] == len(coords) and not flags.any() if len(flags) else True
         if not self._rings_complete:
             self.counts["skipped_polygons"] += int((flags == 1).sum())
-            return [coords[a:b] if f == 0 else None
-                    for a, b, f in zip(starts[:-1].tolist(), starts[1:].tolist(), flags.tolist())]
-        s = starts.tolist()
-        return [coords[a:b] for a, b in zip(s[:-1], s[1:])]
+            return [coords[a:b] if f == 0 else None for a, b, f in zip(s, s[1:], flags.tolist())]
+        return [coords[a:b] for a, b in zip(s, s[1:])]
 
     def _materialize(self, pieces: list[Piece]) -> list[Piece]:
         """Parse the coordinates the chosen polygons need (one pass per building) and place them."""
@@ -745,26 +770,33 @@ class CityGMLStream:
         rings = self._parse_rings()
         complete = self._rings_complete
         place = self._place if (self._has_offset or self._transformer is not None) else None
-        counts = self.counts
-
-        def arrays(poly):
-            if not poly or rings[poly[0]] is None:
-                counts["skipped_polygons"] += 1
-                return None
-            rs = [rings[i] for i in poly] if complete else [rings[i] for i in poly if rings[i] is not None]
-            return place(rs) if place is not None else rs
-
         out = []
+        skipped = 0
         for p in pieces:
             polys = []
             for t, poly in p.polygons:
-                r = arrays(poly)
-                if r is not None:
-                    polys.append((t, r))
+                if complete:
+                    rs = [rings[i] for i in poly]
+                elif rings[poly[0]] is None:
+                    skipped += 1
+                    continue
+                else:
+                    rs = [rings[i] for i in poly if rings[i] is not None]
+                polys.append((t, place(rs) if place is not None else rs))
             p.polygons = polys
-            p.footprint = [r for r in (arrays(poly) for poly in p.footprint) if r is not None]
+            if p.footprint:
+                fps = []
+                for poly in p.footprint:
+                    if not complete and rings[poly[0]] is None:
+                        skipped += 1
+                        continue
+                    rs = [rings[i] for i in poly if rings[i] is not None]
+                    fps.append(place(rs) if place is not None else rs)
+                p.footprint = fps
             if p.polygons or p.footprint:
                 out.append(p)
+        if skipped:
+            self.counts["skipped_polygons"] += skipped
         return out
 
     def _bel_id(self) -> str:
@@ -791,7 +823,9 @@ def _float(text):
 
 
 def _to_metres(value: float, uom: str | None) -> float:
-    if uom and re.search(r"(^|[#:/])(ft|foot|feet)$", uom.strip(), re.I):
+    if not uom or uom[-1] not in "tT":  # "m", "#m", "urn:...:metre": no regular expression needed
+        return value
+    if re.search(r"(^|[#:/])(ft|foot|feet)$", uom.strip(), re.I):
         return value * 0.3048
     return value
 

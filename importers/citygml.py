@@ -48,6 +48,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import geopandas as gpd
@@ -760,8 +761,8 @@ class CityGMLStream:
         self._rings_complete = s[-1] == len(coords) and not flags.any() if len(flags) else True
         if not self._rings_complete:
             self.counts["skipped_polygons"] += int((flags == 1).sum())
-            return [coords[a:b] if f == 0 else None for a, b, f in zip(s, s[1:], flags.tolist())]
-        return [coords[a:b] for a, b in zip(s, s[1:])]
+            return [coords[a:b] if f == 0 else None for (a, b), f in zip(pairwise(s), flags.tolist())]
+        return [coords[a:b] for a, b in pairwise(s)]
 
     def _materialize(self, pieces: list[Piece]) -> list[Piece]:
         """Parse the coordinates the chosen polygons need (one pass per building) and place them."""
@@ -904,6 +905,7 @@ def read_citygml(path, *, crs=None, default_crs=None, to_crs=None, surfaces: boo
     if out_crs is None:
         # no building at all: nothing needed a CRS
         out_crs = "EPSG:2154"
+    tables.flush()  # the last batch: its rows and repair counts belong in the counts
     counts = dict(stream.counts)
     counts.update({k: v for k, v in tables.counts.items() if k != "pieces"})
     counts["rows"] = len(tables.rows)

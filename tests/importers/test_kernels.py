@@ -237,3 +237,23 @@ def test_shape_rings_matches_the_per_ring_reference():
             assert flags[r] == 0
             np.testing.assert_array_equal(got, want)  # bitwise, NaN altitudes of 2D rings included
     assert {1, 2} <= set(flags.tolist()) and (flags == 0).sum() > 100
+
+
+def test_parse_rings_is_parse_numbers_then_shape_rings():
+    text = "0 0 1 4 0 1 4 3 1|0 0 0 1 0 0 1 1 0 0 0 0 9|5438355.312347524 0.1 114.75012198097823 7 7 7"
+    buf = np.frombuffer(text.encode(), np.uint8)
+    dims, flip = np.array([3, 3, 3]), np.array([1, 0, 0], np.uint8)
+    coords, starts, flags, status = K.parse_rings(buf, dims, flip, *POW)
+    vals, ends, s = _parse(text)
+    ref = K.shape_rings(vals, ends, dims, flip)
+    assert status == 0 and s == 0
+    np.testing.assert_array_equal(coords, ref[0])
+    assert starts.tolist() == ref[1].tolist() and flags.tolist() == ref[2].tolist() == [0, 1, 2]
+    # the first ring, closed then reversed
+    assert coords[starts[0]:starts[1]].tolist() == [[0, 0, 1], [4, 3, 1], [4, 0, 1], [0, 0, 1]]
+    # one value of dims/flip applies to every ring
+    one = K.parse_rings(buf, np.array([3]), np.zeros(1, np.uint8), *POW)
+    each = K.parse_rings(buf, dims, np.zeros(3, np.uint8), *POW)
+    for a, b in zip(one, each):
+        np.testing.assert_array_equal(a, b)
+    assert K.parse_rings(np.frombuffer(b"1 2 x", np.uint8), dims, flip, *POW)[3] == 2

@@ -48,6 +48,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import geopandas as gpd
@@ -56,7 +57,7 @@ from lxml import etree
 
 from importers._city3d import FUNCTION_TO_USE, SURFACE_TYPES, CityTables, Piece
 from importers._common import Notes, check_file, crs_hint, horizontal_crs, parse_crs_name, same_crs
-from importers._kernels import parse_numbers
+from importers._kernels import parse_rings, powers_of_ten_128, shape_rings
 from twin.errors import TwinCRSError, TwinFormatError
 
 __all__ = ["CityGMLStream", "CityModel", "check_xml_prolog", "read_citygml"]
@@ -68,20 +69,25 @@ _LOD_ORDER = (2, 3, 4, 1, 0)
 _MEMBERS = ("cityObjectMember", "featureMember", "member")
 _PART_PROPS = ("consistsOfBuildingPart", "buildingPart")
 _BOUNDARY_PROPS = ("boundedBy", "boundary")
-_POLYGONS = {"Polygon", "Triangle", "Rectangle", "PolygonPatch"}
 _VERSIONS = {
     "http://www.opengis.net/citygml/1.0": "1.0",
     "http://www.opengis.net/citygml/2.0": "2.0",
     "http://www.opengis.net/citygml/3.0": "3.0",
 }
 _PROLOG_LIMIT = 1 << 20
-_WALK_TAGS = ("{*}Polygon", "{*}Triangle", "{*}Rectangle", "{*}PolygonPatch", "{*}surfaceMember", "{*}baseSurface",
-              "{*}solidMember", "{*}polygonPatches", "{*}patches", "{*}trianglePatches")
+#: What each element is to the geometry walk (:func:`_kind`). The walk visits every element under a
+#: geometry property: lxml's tag filter tests every pattern on every node, which costs more than a
+#: dictionary lookup in Python once there are more than a few patterns.
+_K_OTHER, _K_ORIENTABLE, _K_MEMBER, _K_POLYGON, _K_EXTERIOR, _K_INTERIOR, _K_COORD, _K_COORDINATES = range(8)
+_KIND_OF = {"Polygon": _K_POLYGON, "Triangle": _K_POLYGON, "Rectangle": _K_POLYGON, "PolygonPatch": _K_POLYGON,
+            "surfaceMember": _K_MEMBER, "baseSurface": _K_MEMBER, "solidMember": _K_MEMBER, "polygonPatches": _K_MEMBER,
+            "patches": _K_MEMBER, "trianglePatches": _K_MEMBER, "exterior": _K_EXTERIOR, "outerBoundaryIs": _K_EXTERIOR,
+            "interior": _K_INTERIOR, "innerBoundaryIs": _K_INTERIOR, "posList": _K_COORD, "pos": _K_COORD,
+            "coordinates": _K_COORDINATES, "OrientableSurface": _K_ORIENTABLE}
+_KINDS: dict = {}
 _ID_TAGS = ("{*}Polygon", "{*}Triangle", "{*}Rectangle", "{*}PolygonPatch", "{*}CompositeSurface", "{*}MultiSurface",
             "{*}Surface", "{*}OrientableSurface", "{*}Solid", "{*}Shell", "{*}TriangulatedSurface", "{*}Tin",
             "{*}CompositeSolid", "{*}MultiSolid", "{*}BuildingPart")
-_COORD_TAGS = ("{*}posList", "{*}pos", "{*}coordinates")
-_BOUNDARIES = {"exterior": True, "outerBoundaryIs": True, "interior": False, "innerBoundaryIs": False}
 #: The children of a Building/BuildingPart worth reading (filtered in C: generic attributes, addresses,
 #: rooms and installations are never visited).
 _CHILD_TAGS = tuple(f"{{*}}lod{n}{k}" for n in range(5) for k in ("Solid", "MultiSurface", "Geometry", "FootPrint", "RoofEdge")) + (
@@ -90,8 +96,28 @@ _CHILD_TAGS = tuple(f"{{*}}lod{n}{k}" for n in range(5) for k in ("Solid", "Mult
 )
 
 
+_DIMS_3 = np.array([3], np.int64)   # every ring of the building in 3D (one value for all)
+_NO_FLIP = np.zeros(1, np.uint8)    # no ring reversed
 _LN_CACHE: dict = {}
 _LOD_CACHE: dict = {}
+_LOD_PROPS: dict = {}   # namespaced tag -> (lod, kind) of a geometry property, or False
+_SURFACES: dict = {}    # namespaced tag -> surface type of a semantic boundary surface
+
+
+def _lod_of(tag):
+    """``(lod, kind)`` of a geometry property by its namespaced tag, else False (cached)."""
+    v = _lod_prop(_ln(tag)) or False
+    if isinstance(tag, str):
+        _LOD_PROPS[tag] = v
+    return v
+
+
+def _surface_type(tag):
+    """The surface type of a semantic boundary surface by its namespaced tag, else "" (cached)."""
+    v = SURFACE_TYPES.get(_ln(tag), "")
+    if isinstance(tag, str):
+        _SURFACES[tag] = v
+    return v
 
 
 def _lod_prop(ln: str):
@@ -103,6 +129,14 @@ def _lod_prop(ln: str):
         v = (int(m.group(1)), m.group(2)) if m else None
         _LOD_CACHE[ln] = v
         return v
+
+
+def _kind(tag) -> int:
+    """What an element is to the geometry walk, by its namespaced tag (cached)."""
+    k = _KIND_OF.get(_ln(tag), _K_OTHER)
+    if isinstance(tag, str):
+        _KINDS[tag] = k
+    return k
 
 
 def _ln(tag) -> str:
@@ -243,7 +277,6 @@ class CityGMLStream:
         self._has_offset = False
         self._transformer = None
         self._crs_settled = False
-        self._orientable = False
         self._ids = None
         self._bel = None
         self.bounds = None
@@ -392,7 +425,6 @@ class CityGMLStream:
         self._settle_crs(bel)
         self._ids = None
         self._bel = bel
-        self._orientable = next(bel.iter("{*}OrientableSurface"), None) is not None
         self._rt, self._rd, self._rr = [], [], []
         top = self._read_object(bel)
         bid = top.oid or f"building-{self.counts['buildings']}"
@@ -461,10 +493,13 @@ class CityGMLStream:
         )
 
     def _read_object(self, el) -> _Raw:
-        raw = _Raw(oid=next((el.get(k) for k in _GML_IDS if el.get(k)), ""))
+        raw = _Raw(oid=el.get(_GML_IDS[0]) or el.get(_GML_IDS[1]) or "")
+        lods = _LOD_PROPS
         for child in el.iterchildren(*_CHILD_TAGS):
-            ln = _ln(child.tag)
-            m = _lod_prop(ln)
+            tag = child.tag
+            m = lods.get(tag)
+            if m is None:
+                m = _lod_of(tag)
             if m:
                 lod, kind = m
                 if kind == "FootPrint":
@@ -473,13 +508,19 @@ class CityGMLStream:
                     raw.roofedge.append(child)
                 else:
                     raw.plain.setdefault(lod, []).append(child)
-            elif ln in _BOUNDARY_PROPS:
+                continue
+            ln = _ln(tag)
+            if ln in _BOUNDARY_PROPS:
                 for surf in child:
-                    stype = SURFACE_TYPES.get(_ln(surf.tag))
+                    stype = _SURFACES.get(surf.tag)
                     if stype is None:
+                        stype = _surface_type(surf.tag)
+                    if not stype:
                         continue
                     for prop in surf:
-                        m2 = _lod_prop(_ln(prop.tag))
+                        m2 = lods.get(prop.tag)
+                        if m2 is None:
+                            m2 = _lod_of(prop.tag)
                         if m2:
                             raw.semantic.setdefault(m2[0], []).append((stype, prop))
             elif ln in _PART_PROPS:
@@ -551,7 +592,13 @@ class CityGMLStream:
         return target
 
     def _polygons_of(self, prop, depth: int = 0, reverse: bool = False) -> list:
-        """All polygons under a geometry property (inline or by xlink): a list of ('', [rings])."""
+        """All polygons under a geometry property (inline or by xlink): a list of ('', [ring ids]).
+
+        One pass over the polygons, their boundaries, the coordinate elements and the members that may
+        hold an xlink, in document order: a polygon's rings are the coordinate elements under its
+        ``exterior``/``interior`` (grouped by their parent, the ring), exterior first. The numbers are
+        parsed later, once per building (:meth:`_materialize`).
+        """
         out: list = []
         if depth > 8:
             return out
@@ -561,28 +608,116 @@ class CityGMLStream:
             d = prop[0].get("srsDimension")
         if d and d.isdigit():
             dim = int(d)
-        if _ln(prop.tag) in _POLYGONS:
-            rings = self._rings(prop, dim, reverse)
+        kinds = _KINDS
+        rt, rd, rr = self._rt, self._rd, self._rr
+        poly = None       # the polygon being read, its ring ids, the reversal of its rings
+        rings: list = []
+        rev = reverse
+        bnd = None        # its latest boundary element and whether it is the exterior
+        bnd_ext = False
+        ring = None       # the parent of the coordinate elements being gathered, their texts, ...
+        texts: list = []
+        r_ext = False
+        r_dim = dim
+        orientable = False  # an OrientableSurface seen: polygons below it may be reversed
+        for e in prop.iter():
+            k = kinds.get(e.tag)
+            if k is None:
+                k = _kind(e.tag)
+            if k == _K_OTHER:
+                continue
+            if k >= _K_COORD:
+                if poly is None:
+                    continue
+                t = e.text
+                if not t:
+                    continue
+                p = e.getparent()
+                if p is not ring:
+                    if texts:
+                        rid = len(rt)
+                        rt.append(texts[0] if len(texts) == 1 else " ".join(texts))
+                        rd.append(r_dim)
+                        rr.append(rev)
+                        if r_ext:
+                            rings.insert(0, rid)
+                        else:
+                            rings.append(rid)
+                        texts = []
+                    ring = None
+                    b = p.getparent()
+                    if bnd is not None and b is bnd:
+                        r_ext = bnd_ext
+                    else:  # not LinearRing/posList: climb to the boundary (gml:Ring, curves...)
+                        b = p
+                        while b is not None and b is not poly and b is not prop:
+                            kb = kinds.get(b.tag)
+                            if kb is None:
+                                kb = _kind(b.tag)
+                            if kb == _K_EXTERIOR or kb == _K_INTERIOR:
+                                break
+                            b = b.getparent()
+                        if b is None or b is poly or b is prop:
+                            continue
+                        r_ext = kinds[b.tag] == _K_EXTERIOR
+                    ring = p
+                    r_dim = dim
+                cd = e.get("srsDimension")
+                if cd:
+                    r_dim = int(cd) if cd.isdigit() else r_dim
+                if k == _K_COORDINATES:
+                    t = t.replace(",", " ")
+                texts.append(t)
+            elif k == _K_EXTERIOR or k == _K_INTERIOR:
+                bnd = e
+                bnd_ext = k == _K_EXTERIOR
+            elif k == _K_ORIENTABLE:
+                orientable = True
+            else:
+                if poly is not None:  # the previous polygon is complete
+                    if texts:
+                        rid = len(rt)
+                        rt.append(texts[0] if len(texts) == 1 else " ".join(texts))
+                        rd.append(r_dim)
+                        rr.append(rev)
+                        if r_ext:
+                            rings.insert(0, rid)
+                        else:
+                            rings.append(rid)
+                        texts = []
+                    if rings:
+                        out.append(("", rings))
+                    elif poly is not prop:
+                        self.counts["skipped_polygons"] += 1
+                    poly = None
+                    ring = None
+                    bnd = None
+                if k == _K_POLYGON:
+                    poly = e
+                    rings = []
+                    rev = reverse ^ (orientable and self._reversed(e, prop))
+                elif len(e) == 0:
+                    href = e.get(_XLINK_HREF)
+                    if href is None:
+                        continue
+                    target = self._resolve(href)
+                    if target is not None:
+                        frev = reverse ^ (orientable and self._reversed(e, prop))
+                        out.extend(self._polygons_of(target, depth + 1, frev))
+        if poly is not None:
+            if texts:
+                rid = len(rt)
+                rt.append(texts[0] if len(texts) == 1 else " ".join(texts))
+                rd.append(r_dim)
+                rr.append(rev)
+                if r_ext:
+                    rings.insert(0, rid)
+                else:
+                    rings.append(rid)
             if rings:
                 out.append(("", rings))
-            return out
-        for e in prop.iter(*_WALK_TAGS):
-            ln = _ln(e.tag)
-            if ln in _POLYGONS:
-                rev = reverse ^ (self._orientable and self._reversed(e, prop))
-                rings = self._rings(e, dim, rev)
-                if rings:
-                    out.append(("", rings))
-                else:
-                    self.counts["skipped_polygons"] += 1
-            elif len(e) == 0:
-                href = e.get(_XLINK_HREF)
-                if href is None:
-                    continue
-                target = self._resolve(href)
-                if target is not None:
-                    rev = reverse ^ (self._orientable and self._reversed(e, prop))
-                    out.extend(self._polygons_of(target, depth + 1, rev))
+            elif poly is not prop:
+                self.counts["skipped_polygons"] += 1
         return out
 
     @staticmethod
@@ -596,123 +731,73 @@ class CityGMLStream:
             p = p.getparent()
         return flip
 
-    def _rings(self, poly, dim, reverse) -> list[int]:
-        """Ring ids (exterior first) of a polygon element; the numbers are parsed later, per building."""
-        rings: list[int] = []
-        cur = None
-        texts: list[str] = []
-        exterior = False
-        d = dim
-        for c in poly.iter(*_COORD_TAGS):
-            t = c.text
-            if not t:
-                continue
-            ring = c.getparent()
-            if ring is not cur:
-                if texts:
-                    self._add_ring(rings, texts, d, reverse, exterior)
-                cur, texts, d = ring, [], dim
-                b = ring
-                while b is not None and b is not poly:
-                    bln = _ln(b.tag)
-                    if bln in _BOUNDARIES:
-                        break
-                    b = b.getparent()
-                exterior = b is not None and b is not poly and _BOUNDARIES[_ln(b.tag)]
-                if b is None or b is poly:
-                    cur, texts = None, []
-                    continue
-            cd = c.get("srsDimension")
-            if cd:
-                d = int(cd) if cd.isdigit() else d
-            if _ln(c.tag) == "coordinates":
-                t = t.replace(",", " ")
-            texts.append(t)
-        if texts:
-            self._add_ring(rings, texts, d, reverse, exterior)
-        return rings
+    def _parse_rings(self) -> list:
+        """Coordinates of every ring recorded for the building: closed (n, 3) arrays, None when unusable.
 
-    def _add_ring(self, rings: list, texts: list, dim: int, reverse: bool, exterior: bool) -> None:
-        rid = len(self._rt)
-        self._rt.append(texts[0] if len(texts) == 1 else " ".join(texts))
-        self._rd.append(dim)
-        self._rr.append(reverse)
-        if exterior:
-            rings.insert(0, rid)
-        else:
-            rings.append(rid)
-
-    def _parse_rings(self, ids: list[int]) -> dict:
-        """Coordinates of the rings ``ids`` as (n, 3) arrays (closed; None when unusable)."""
-        texts = [self._rt[i] for i in ids]
+        One kernel call parses all the building's numbers (exactly as Python's ``float``) and cuts them
+        into closed rings; Python's ``float`` is used only for what the kernel cannot decide.
+        """
+        texts = self._rt
+        n = len(texts)
+        rd, rr = self._rd, self._rr
+        dims = _DIMS_3 if rd.count(3) == n else np.array(rd, np.int64)
+        flip = np.array(rr, np.uint8) if True in rr else _NO_FLIP
         joined = "|".join(texts)
-        try:
-            buf = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
-        except UnicodeEncodeError:
-            buf = None
-        vals = None
-        if buf is not None:
-            out = np.empty(len(buf) // 2 + 2, np.float64)
-            ends = np.empty(len(texts), np.int64)
-            _, g, status = parse_numbers(buf, out, ends)
-            if status == 0 and g == len(texts):
-                vals = out
-                bounds = np.empty(len(texts) + 1, np.int64)
-                bounds[0] = 0
-                bounds[1:] = ends
-        result = {}
-        for j, i in enumerate(ids):
-            if vals is not None:
-                arr = vals[bounds[j]:bounds[j + 1]]
-            else:
-                try:
-                    arr = np.array(self._rt[i].split(), dtype=np.float64)
-                except ValueError:
-                    raise TwinFormatError(f"{self.path}: non-numeric coordinates in building {self._bel_id()}") from None
-            result[i] = self._to_ring(arr, self._rd[i], self._rr[i])
-        return result
-
-    def _to_ring(self, arr: np.ndarray, dim: int, reverse: bool):
-        n = arr.size
-        if n % dim:
-            if dim == 3 and n % 2 == 0:
-                dim = 2
-            else:
-                self.counts["skipped_polygons"] += 1
-                return None
-        xyz = arr.reshape(-1, dim)
-        if dim == 2:
-            xyz = np.column_stack([xyz, np.full(len(xyz), np.nan)])
-        elif dim > 3:
-            xyz = xyz[:, :3]
-        if len(xyz) and not (xyz[0, 0] == xyz[-1, 0] and xyz[0, 1] == xyz[-1, 1]):
-            xyz = np.vstack([xyz, xyz[:1]])
-        if len(xyz) < 4:
-            return None
-        if reverse:
-            xyz = xyz[::-1]
-        return np.ascontiguousarray(xyz)
+        status = 1
+        if joined.isascii():
+            coords, starts, flags, status = parse_rings(np.frombuffer(joined.encode("ascii"), np.uint8), dims, flip,
+                                                        *powers_of_ten_128())
+            if status == 0 and len(starts) != n + 1:
+                status = 2  # a '|' in the text
+        if status != 0:
+            try:
+                arrays = [np.array(t.split(), dtype=np.float64) for t in texts]
+            except ValueError:
+                raise TwinFormatError(f"{self.path}: non-numeric coordinates in building {self._bel_id()}") from None
+            ends = np.cumsum([a.size for a in arrays], dtype=np.int64)
+            vals = np.concatenate(arrays) if arrays else np.zeros(0)
+            coords, starts, flags = shape_rings(vals, ends, dims, flip)
+        s = starts.tolist()
+        self._rings_complete = s[-1] == len(coords) and not flags.any() if len(flags) else True
+        if not self._rings_complete:
+            self.counts["skipped_polygons"] += int((flags == 1).sum())
+            return [coords[a:b] if f == 0 else None for (a, b), f in zip(pairwise(s), flags.tolist())]
+        return [coords[a:b] for a, b in pairwise(s)]
 
     def _materialize(self, pieces: list[Piece]) -> list[Piece]:
         """Parse the coordinates the chosen polygons need (one pass per building) and place them."""
-        ids = sorted({i for p in pieces for _, poly in p.polygons for i in poly} |
-                     {i for p in pieces for poly in p.footprint for i in poly})
-        if not ids:
+        if not self._rt:
             return []
-        rings = self._parse_rings(ids)
-
-        def arrays(poly):
-            if not poly or rings.get(poly[0]) is None:
-                self.counts["skipped_polygons"] += 1
-                return None
-            return self._place([rings[i] for i in poly if rings.get(i) is not None])
-
+        rings = self._parse_rings()
+        complete = self._rings_complete
+        place = self._place if (self._has_offset or self._transformer is not None) else None
         out = []
+        skipped = 0
         for p in pieces:
-            p.polygons = [(t, r) for t, r in ((t, arrays(poly)) for t, poly in p.polygons) if r is not None]
-            p.footprint = [r for r in (arrays(poly) for poly in p.footprint) if r is not None]
+            polys = []
+            for t, poly in p.polygons:
+                if complete:
+                    rs = [rings[i] for i in poly]
+                elif rings[poly[0]] is None:
+                    skipped += 1
+                    continue
+                else:
+                    rs = [rings[i] for i in poly if rings[i] is not None]
+                polys.append((t, place(rs) if place is not None else rs))
+            p.polygons = polys
+            if p.footprint:
+                fps = []
+                for poly in p.footprint:
+                    if not complete and rings[poly[0]] is None:
+                        skipped += 1
+                        continue
+                    rs = [rings[i] for i in poly if rings[i] is not None]
+                    fps.append(place(rs) if place is not None else rs)
+                p.footprint = fps
             if p.polygons or p.footprint:
                 out.append(p)
+        if skipped:
+            self.counts["skipped_polygons"] += skipped
         return out
 
     def _bel_id(self) -> str:
@@ -739,7 +824,9 @@ def _float(text):
 
 
 def _to_metres(value: float, uom: str | None) -> float:
-    if uom and re.search(r"(^|[#:/])(ft|foot|feet)$", uom.strip(), re.I):
+    if not uom or uom[-1] not in "tT":  # "m", "#m", "urn:...:metre": no regular expression needed
+        return value
+    if re.search(r"(^|[#:/])(ft|foot|feet)$", uom.strip(), re.I):
         return value * 0.3048
     return value
 
@@ -818,6 +905,7 @@ def read_citygml(path, *, crs=None, default_crs=None, to_crs=None, surfaces: boo
     if out_crs is None:
         # no building at all: nothing needed a CRS
         out_crs = "EPSG:2154"
+    tables.flush()  # the last batch: its rows and repair counts belong in the counts
     counts = dict(stream.counts)
     counts.update({k: v for k, v in tables.counts.items() if k != "pieces"})
     counts["rows"] = len(tables.rows)

@@ -325,6 +325,7 @@ def read_cityjson(path, *, crs=None, default_crs=None, to_crs=None, surfaces: bo
         for piece in reader.pieces(objects, verts):
             tables.add(piece)
     out_crs = reader.to_crs or reader.crs or "EPSG:2154"
+    tables.flush()  # the last batch: its rows and repair counts belong in the counts
     counts = dict(reader.counts)
     counts.update({k: v for k, v in tables.counts.items() if k != "pieces"})
     counts["rows"] = len(tables.rows)

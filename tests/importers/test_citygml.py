@@ -180,6 +180,7 @@ def test_synthetic_citygml_pos_and_xlinks(tmp_path):
     np.testing.assert_allclose(m.buildings.area, 80.0)
     assert (m.buildings["height"] == 10.0).all()  # LoD1 block: top 40 - ground 30
     assert m.counts["unresolved_xlinks"] == 3  # '#nowhere', once per building
+    assert m.counts["rows"] == 3  # counted after the last batch of rows is built
     assert m.buildings["name"].iloc[0] == "House"  # character references are not entities
 
 

@@ -36,13 +36,13 @@ from concurrent.futures import Executor
 from typing import Any
 
 import numpy as np
-import shapely
 import xarray as xr
 
 from twin.core import Twin, dataset_from_grid, layer_dataarray, spatial_ref_coord
 from twin.errors import TwinError, TwinRuntimeError, TwinValueError
 from twin.grid import Grid, Tile, Window
 from twin.layers import layer_spec
+from twin.tables import clip_to_grid
 
 __all__ = ["map_tiles", "tile_plan", "tile_twin", "tile_of", "tile_cells", "SCHEDULERS"]
 
@@ -86,23 +86,6 @@ def _label(index: int, tile: Tile) -> str:
             f"cols {w.col_off}-{w.col_off + w.width - 1})")
 
 
-def _clip_table(table, grid: Grid):
-    """The rows of a table that touch a grid's extent (points: whose cell is in the grid)."""
-    import geopandas as gpd
-
-    if not isinstance(table, gpd.GeoDataFrame) or len(table) == 0:
-        return table
-    geom = table.geometry
-    types = geom.geom_type.dropna()
-    if len(types) and (types == "Point").all():
-        # points follow the grid's cell rule (west and north edges in), so each lies in one tile
-        with np.errstate(invalid="ignore"):
-            keep = np.asarray(grid.contains(geom.x.to_numpy(), geom.y.to_numpy()))
-        return table.loc[keep]
-    idx = np.sort(table.sindex.query(shapely.box(*grid.bounds), predicate="intersects"))
-    return table.iloc[idx]
-
-
 def tile_twin(twin: Twin, tile: Tile, *, index: int = 0) -> Twin:
     """The padded sub-twin of a tile: layers on the padded window, tables clipped to it.
 
@@ -118,7 +101,7 @@ def tile_twin(twin: Twin, tile: Tile, *, index: int = 0) -> Twin:
     out = Twin.__new__(Twin)  # the parts were checked when they were set on the whole twin
     out.grid = sub_grid
     out.layers = ds
-    out.tables = {name: _clip_table(t, sub_grid) for name, t in twin.tables.items()}
+    out.tables = {name: clip_to_grid(t, sub_grid) for name, t in twin.tables.items()}
     meta = {k: v for k, v in twin.meta.items() if k != "provenance"}
     meta["provenance"] = []
     w, p = tile.window, tile.padded

@@ -25,6 +25,10 @@ whatever ``func`` allocates for that many cells, and its outputs on the core. Th
 client holds the stitched outputs (their bytes per cell times the grid's cells) and the
 results of the tasks until they are stitched: about twice the outputs' size at the end
 of :func:`map_tiles`.
+
+Given the *path* of a saved twin instead of a Twin, each task reads its own padded window
+from disk (:func:`open_tile`, :func:`twin.io.open_window`): the client then holds none of
+the twin, only the stitched outputs, and a territory larger than its memory can run.
 """
 
 from __future__ import annotations

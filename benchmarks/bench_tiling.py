@@ -17,6 +17,9 @@ allocations in the client process is traced (``tracemalloc``, all threads):
 * **lighting**: the illuminance raster (``LightingModel.illuminance``) on the whole grid,
   then tile by tile with the halo equal to the cut-off (60 m): the tiled raster must be
   the whole one to float32 rounding (the table reports the largest relative difference);
+* **lighting_path**: the same tiles on the ``processes`` scheduler, but ``map_tiles`` gets the
+  saved twin's path: each task reads its own padded window, the client opens nothing of the
+  twin (its peak is that of the outputs); the raster must equal ``lighting_processes``'s bit for bit;
 * **heat**: a 2003-like heatwave day (``HeatModel.run``), whole grid, then tiled with
   ``--heat-halo``: the table reports the largest and mean differences of the sky-view
   factor (beside the derived bound ``dz^2 / (dz^2 + H^2)``), of Tmrt and UTCI at the
@@ -45,7 +48,7 @@ from pathlib import Path
 import numpy as np
 from _common import RESULTS, ROOT, machine, print_table, write_results
 
-CASES = ("lighting_whole", "lighting_threads", "lighting_processes", "heat_whole", "heat_threads", "heat_processes")
+CASES = ("lighting_whole", "lighting_threads", "lighting_processes", "lighting_path", "heat_whole", "heat_threads", "heat_processes")
 HEAT_LAYERS = ("svf", "svf_veg", "svf_north", "svf_east", "svf_south", "svf_west", "tmrt_hottest", "utci_hottest",
                "utci_max", "tmrt_max")
 
@@ -93,13 +96,35 @@ def run_case(case: str, twin_path: Path, out: Path, args) -> dict:
 
     from twin import Twin
 
-    twin = Twin.open(twin_path)
+    model_name, mode = case.split("_")
+    if mode == "path":  # the tiles read their windows from the saved twin: the client opens nothing of it
+        from twin.grid import Window
+
+        twin = Twin.open(twin_path, window=Window(0, 0, 1, 1))  # one cell: the model's parameters only
+    else:
+        twin = Twin.open(twin_path)
     rss_open = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     tracemalloc.start()  # NumPy's allocations in this process (all threads), from here on
-    model_name, mode = case.split("_")
     tiling = {} if mode == "whole" else {"tile_size": args.tile_size, "scheduler": mode}
     info: dict = {}
-    if model_name == "lighting":
+    if mode == "path":
+        import functools
+
+        from simulation.lighting.model import LightingModel, _illuminance_tile
+        from twin.tiling import map_tiles
+
+        model = LightingModel(twin, facades=False)
+        p = model.params
+        func = functools.partial(_illuminance_tile, registry=model.registry, lut_size=model.lut_size,
+                                 maintenance_factor=p["maintenance_factor"], cutoff=p["cutoff"],
+                                 crown_extinction=p["crown_extinction"], crown_base_fraction=p["crown_base_fraction"])
+        t0 = time.perf_counter()
+        ds, extras = map_tiles(twin_path, func, tile_size=args.tile_size, halo=p["cutoff"], scheduler="processes",
+                               extras=True)
+        wall = time.perf_counter() - t0
+        np.savez(out, illuminance=ds["illuminance"].values)
+        info["evaluations"] = int(sum(n for _, n in extras))
+    elif model_name == "lighting":
         from simulation.lighting.model import LightingModel
 
         model = LightingModel(twin, facades=False, **tiling)
@@ -179,13 +204,16 @@ def main() -> int:
         maps = {c: dict(np.load(tmp / f"{c}.npz")) for c in records}
 
     accuracy = {}
-    for mode in ("threads", "processes"):
+    for mode in ("threads", "processes", "path"):
         whole, tiled = maps.get("lighting_whole"), maps.get(f"lighting_{mode}")
         if whole is not None and tiled is not None:
             E0, E1 = whole["illuminance"], tiled["illuminance"]
             rel = np.abs(E1.astype(np.float64) - E0) / np.maximum(E0, 1e-3)
             accuracy[f"lighting_{mode}"] = {"illuminance_lx": _diff(E0, E1), "max_relative": float(rel.max()),
                                             "bitwise_equal_cells": float(np.mean(E0 == E1))}
+        if mode == "path" and "lighting_path" in maps and "lighting_processes" in maps:
+            accuracy["lighting_path"]["equals_processes_bitwise"] = bool(np.array_equal(
+                maps["lighting_path"]["illuminance"], maps["lighting_processes"]["illuminance"]))
         whole, tiled = maps.get("heat_whole"), maps.get(f"heat_{mode}")
         if whole is not None and tiled is not None:
             acc = {n: _diff(whole[n], tiled[n]) for n in HEAT_LAYERS}
@@ -200,7 +228,7 @@ def main() -> int:
     for case, r in records.items():
         base = records.get(case.split("_")[0] + "_whole")
         ratio = f"x{r['wall_s'] / base['wall_s']:.2f} of whole" if base and case != base["case"] else ""
-        worker = f", worker {r['peak_rss_worker_MB']:.0f} MB" if case.endswith("processes") else ""
+        worker = f", worker {r['peak_rss_worker_MB']:.0f} MB" if case.endswith(("processes", "path")) else ""
         rows.append((case, f"{r['wall_s']:.1f} s", f"run {r['traced_peak_MB']:.0f} MB, peak RSS {r['peak_rss_MB']:.0f} MB "
                      f"(open {r['rss_after_open_MB']:.0f}){worker} {ratio}"))
     for key, a in accuracy.items():

@@ -388,11 +388,20 @@ class Twin:
         save(self, path, overwrite=overwrite)
 
     @classmethod
-    def open(cls, path) -> Twin:
-        """Read a twin written by :meth:`save`; see :func:`twin.io.open_twin`."""
-        from twin.io import open_twin
+    def open(cls, path, *, window=None, bounds=None) -> Twin:
+        """Read a twin written by :meth:`save`, whole or only a part of it.
 
-        return open_twin(path)
+        Whole (:func:`twin.io.open_twin`): every file's SHA-256 is checked. With a
+        ``window`` (:class:`~twin.grid.Window` of the saved grid) or ``bounds``
+        (``xmin, ymin, xmax, ymax`` [m], snapped outward to cells), only that part of
+        each layer and the table rows that touch it are read (:func:`twin.io.open_window`,
+        which says what a partial read verifies: sizes, not checksums).
+        """
+        from twin.io import open_twin, open_window
+
+        if window is None and bounds is None:
+            return open_twin(path)
+        return open_window(path, window, bounds=bounds)
 
     # -- description -----------------------------------------------------------------------
     def summary(self) -> dict:

@@ -36,10 +36,10 @@ from rasterio.errors import RasterioError
 
 from twin.core import Twin, dataset_from_grid, layer_dataarray
 from twin.errors import TwinExistsError, TwinFileNotFoundError, TwinFormatError, TwinIOError
-from twin.grid import Grid
+from twin.grid import Grid, Window
 from twin.layers import LANDCOVER_INFO, layer_spec
 
-__all__ = ["save", "open_twin", "write_raster", "read_raster", "atomic_output", "atomic_dir", "now_iso", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["save", "open_twin", "open_window", "read_manifest", "write_raster", "read_raster", "atomic_output", "atomic_dir", "now_iso", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "jumeau-twin"
 FORMAT_VERSION = 1
@@ -349,22 +349,20 @@ def _fixed_gpkg_date():
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
 
 
-def open_twin(path, *, verify: bool = True) -> Twin:
-    """Open a twin written by :func:`save`.
+def read_manifest(path, *, checksums: bool = False) -> tuple[dict, Grid]:
+    """The checked manifest of a saved twin and its grid, reading no layer or table.
 
-    Parameters
-    ----------
-    verify : bool
-        Check every file's size and SHA-256 against the manifest (default). A damaged
-        twin is refused rather than half loaded.
+    Every file the manifest lists must exist with its recorded size; with ``checksums``
+    each is also read through (in 1 MiB chunks: constant memory, time proportional to the
+    twin's bytes) and its SHA-256 compared with the manifest's.
 
     Raises
     ------
     TwinFileNotFoundError
         If ``path`` or a file the manifest lists does not exist.
     TwinFormatError
-        If ``path`` is not a twin, its manifest is damaged, a file does not match its
-        checksum, or a layer does not match the grid.
+        If ``path`` is not a twin, its manifest is damaged, or a file's size (or checksum)
+        differs from the manifest's.
     """
     path = Path(path)
     if not path.exists():
@@ -386,49 +384,193 @@ def open_twin(path, *, verify: bool = True) -> Twin:
         g = manifest["grid"]
         grid = Grid(xmin=g["xmin"], ymax=g["ymax"], nrows=g["nrows"], ncols=g["ncols"], cell_size=g["cell_size"], crs=g["crs"])
         files = manifest["files"]
-        layer_entries = manifest["layers"]
-        table_entries = manifest["tables"]
+        _ = (manifest["layers"], manifest["tables"])
+        _ = [(rec["bytes"], rec["sha256"]) for rec in files.values()]
     except (KeyError, TypeError) as err:
         raise TwinFormatError(f"{mpath}: damaged manifest (missing {err})") from err
     for rel, rec in files.items():
         f = path / rel
         if not f.exists():
             raise TwinFileNotFoundError(f"{f}: missing (the twin is incomplete)")
-        if verify:
-            size = f.stat().st_size
-            if size != rec["bytes"] or _sha256(f) != rec["sha256"]:
-                raise TwinFormatError(f"{f}: damaged (size or checksum differs from the manifest)")
+        if f.stat().st_size != rec["bytes"] or (checksums and _sha256(f) != rec["sha256"]):
+            raise TwinFormatError(f"{f}: damaged (size or checksum differs from the manifest)")
+    return manifest, grid
+
+
+def _layer_attrs(name: str, entry: dict) -> tuple[str | None, str | None, dict]:
+    attrs = dict(entry.get("attrs", {}))
+    units = attrs.pop("units", entry.get("units", ""))
+    long_name = attrs.pop("long_name", None)
+    return (None if layer_spec(name) else units), long_name, attrs
+
+
+def _read_table(f: Path, name: str, entry: dict, *, bbox=None):
+    """One table of the GeoPackage (all rows, or those whose envelope meets ``bbox``), dtypes restored.
+
+    A ``bbox`` read keeps the index the rows have in a full read (their GeoPackage
+    feature id minus one: ``save`` writes ids 1..n in order).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if bbox is None:
+                table = pyogrio.read_dataframe(f, layer=entry["layer"])
+            else:
+                table = pyogrio.read_dataframe(f, layer=entry["layer"], bbox=tuple(bbox), fid_as_index=True)
+    except Exception as err:  # pyogrio raises several unrelated types
+        raise TwinFormatError(f"{f}: cannot read table {name!r} ({err})") from err
+    if bbox is None:
+        if len(table) != entry["rows"]:
+            raise TwinFormatError(f"{f}: table {name!r} has {len(table)} rows, the manifest says {entry['rows']}")
+    else:
+        table = table.sort_index()
+        table.index = (table.index.to_numpy(np.int64) - 1).astype(np.int64)
+        table.index.name = None
+        if len(table) and (table.index.min() < 0 or table.index.max() >= entry["rows"]):
+            raise TwinFormatError(f"{f}: table {name!r} has feature ids outside 1..{entry['rows']} (the manifest's rows)")
+    for col, dtype in entry.get("dtypes", {}).items():
+        if col in table.columns and str(table[col].dtype) != dtype:
+            with contextlib.suppress(TypeError, ValueError):
+                table[col] = table[col].astype(dtype)
+    return table
+
+
+def _twin_meta(manifest: dict, path: Path) -> dict:
+    meta = dict(manifest.get("meta", {}))
+    meta["name"] = manifest.get("name", path.stem)
+    meta["description"] = manifest.get("description", "")
+    meta["provenance"] = manifest.get("provenance", [])
+    return meta
+
+
+def open_twin(path, *, verify: bool = True) -> Twin:
+    """Open a twin written by :func:`save`.
+
+    Parameters
+    ----------
+    verify : bool
+        Check every file's size and SHA-256 against the manifest (default). A damaged
+        twin is refused rather than half loaded. Without it, sizes are still checked.
+
+    Raises
+    ------
+    TwinFileNotFoundError
+        If ``path`` or a file the manifest lists does not exist.
+    TwinFormatError
+        If ``path`` is not a twin, its manifest is damaged, a file does not match its
+        checksum, or a layer does not match the grid.
+    """
+    path = Path(path)
+    manifest, grid = read_manifest(path, checksums=verify)
     ds = dataset_from_grid(grid)
-    for name, entry in layer_entries.items():
+    for name, entry in manifest["layers"].items():
         f = path / entry["file"]
         arr, lgrid, _ = read_raster(f)
         if lgrid.shape != grid.shape or not lgrid.transform.almost_equals(grid.transform):
             raise TwinFormatError(f"{f}: its grid ({lgrid}) differs from the twin's ({grid})")
         if str(arr.dtype) != entry["dtype"]:
             raise TwinFormatError(f"{f}: dtype {arr.dtype} differs from the manifest ({entry['dtype']})")
-        attrs = dict(entry.get("attrs", {}))
-        units = attrs.pop("units", entry.get("units", ""))
-        long_name = attrs.pop("long_name", None)
-        spec = layer_spec(name)
-        ds[name] = layer_dataarray(grid, name, arr, units=None if spec else units, long_name=long_name, **attrs)
-    tables = {}
-    for name, entry in table_entries.items():
+        units, long_name, attrs = _layer_attrs(name, entry)
+        ds[name] = layer_dataarray(grid, name, arr, units=units, long_name=long_name, **attrs)
+    tables = {name: _read_table(path / entry["file"], name, entry) for name, entry in manifest["tables"].items()}
+    return Twin(ds, tables, _twin_meta(manifest, path))
+
+
+def open_window(path, window: Window | None = None, *, bounds=None, verify: bool = False) -> Twin:
+    """Open the part of a saved twin inside a window, reading only that part from disk.
+
+    Each layer's GeoTIFF is read on the window alone (GDAL decodes only the 256 x 256
+    blocks it touches), and each table only on the rows whose geometry meets the window's
+    extent (a ``bbox`` read through the GeoPackage's R-tree, then the row rule of tiles,
+    :func:`twin.tables.clip_to_grid`: points whose cell is in the window, other geometries
+    intersecting it, whole). The result equals ``Twin.open(path).window(window)`` with its
+    tables clipped by that rule (same values, dtypes, coordinates, table rows and index),
+    and its memory is that of the window.
+
+    Parameters
+    ----------
+    window : Window, optional
+        Cells of the twin's grid (clipped to it).
+    bounds : (xmin, ymin, xmax, ymax), optional
+        A world extent instead [m], snapped outward to whole cells (:meth:`Grid.window`).
+    verify : bool
+        What is checked before reading. Always: the manifest (format, version, grid), that
+        every file it lists exists with its recorded byte size, that each layer's GeoTIFF
+        has the twin's grid and the manifest's dtype, and the blocks read decode (DEFLATE
+        checks their integrity). **Not checked by default: the SHA-256 checksums**, which
+        need every byte of every file, the whole territory, read for any window (a byte
+        changed in place, the size kept, in a block outside the window or in a table row
+        outside it goes unseen). ``verify=True`` hashes every file (time of a full read,
+        constant memory); :func:`twin.tiling.map_tiles` on a path does that once on the
+        client before any tile is read. Nor is the table row count checked (only the rows
+        read exist). :func:`open_twin` (a full open) verifies everything, as before.
+
+    Returns
+    -------
+    Twin
+        On the window's grid; its provenance ends with an ``open_window`` record
+        (the window and the whole grid's shape).
+
+    Raises
+    ------
+    TwinValueError
+        If neither or both of ``window`` and ``bounds`` are given, or they do not overlap the grid.
+    TwinFileNotFoundError, TwinFormatError
+        As :func:`open_twin`, for the manifest, files and the parts read.
+    """
+    from rasterio.windows import Window as RioWindow
+
+    from twin.errors import TwinValueError
+    from twin.tables import clip_to_grid
+
+    path = Path(path)
+    if (window is None) == (bounds is None):
+        raise TwinValueError(f"{path}: open_window needs a window or bounds (one of them)")
+    manifest, grid = read_manifest(path, checksums=verify)
+    if bounds is not None:
+        try:
+            xmin, ymin, xmax, ymax = (float(v) for v in bounds)
+        except (TypeError, ValueError):
+            raise TwinValueError(f"{path}: invalid bounds {bounds!r} (xmin, ymin, xmax, ymax in metres)") from None
+        if not (xmax > xmin and ymax > ymin):
+            raise TwinValueError(f"{path}: empty bounds {tuple(bounds)!r}")
+        w = grid.window(xmin, ymin, xmax, ymax)
+    else:
+        if not isinstance(window, Window):
+            raise TwinValueError(f"{path}: window must be a twin.grid.Window, got {type(window).__name__}")
+        w = window.intersection(grid.full_window)
+    if w.height == 0 or w.width == 0:
+        raise TwinValueError(f"{path}: the window {bounds if bounds is not None else window!r} does not overlap "
+                             f"the twin {tuple(grid.bounds)}")
+    sub = grid.subgrid(w)
+    rows, cols = w.slices
+    ds = dataset_from_grid(sub)  # coordinates sliced from the whole grid's, as a selection has them
+    ds = ds.assign_coords(x=ds["x"].copy(data=grid.x[cols]), y=ds["y"].copy(data=grid.y[rows]))
+    rio_w = RioWindow(w.col_off, w.row_off, w.width, w.height)
+    for name, entry in manifest["layers"].items():
         f = path / entry["file"]
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                table = pyogrio.read_dataframe(f, layer=entry["layer"])
-        except Exception as err:  # pyogrio raises several unrelated types
-            raise TwinFormatError(f"{f}: cannot read table {name!r} ({err})") from err
-        if len(table) != entry["rows"]:
-            raise TwinFormatError(f"{f}: table {name!r} has {len(table)} rows, the manifest says {entry['rows']}")
-        for col, dtype in entry.get("dtypes", {}).items():
-            if col in table.columns and str(table[col].dtype) != dtype:
-                with contextlib.suppress(TypeError, ValueError):
-                    table[col] = table[col].astype(dtype)
-        tables[name] = table
-    meta = dict(manifest.get("meta", {}))
-    meta["name"] = manifest.get("name", path.stem)
-    meta["description"] = manifest.get("description", "")
-    meta["provenance"] = manifest.get("provenance", [])
-    return Twin(ds, tables, meta)
+            with rasterio.open(f) as src:
+                lgrid = Grid.from_transform(src.transform, (src.height, src.width), grid.crs)
+                if lgrid.shape != grid.shape or not lgrid.transform.almost_equals(grid.transform):
+                    raise TwinFormatError(f"{f}: its grid ({lgrid}) differs from the twin's ({grid})")
+                if src.dtypes[0] != entry["dtype"]:
+                    raise TwinFormatError(f"{f}: dtype {src.dtypes[0]} differs from the manifest ({entry['dtype']})")
+                arr = src.read(1, window=rio_w)
+        except RasterioError as err:
+            raise TwinFormatError(f"{f}: not a readable raster ({err})") from err
+        units, long_name, attrs = _layer_attrs(name, entry)
+        ds[name] = layer_dataarray(sub, name, arr, units=units, long_name=long_name, **attrs)
+    # the R-tree holds float32 envelopes rounded outward; a cell more makes the read a sure superset
+    pad = grid.cell_size
+    xmin, ymin, xmax, ymax = sub.bounds
+    bbox = (xmin - pad, ymin - pad, xmax + pad, ymax + pad)
+    tables = {}
+    for name, entry in manifest["tables"].items():
+        table = _read_table(path / entry["file"], name, entry, bbox=bbox)
+        tables[name] = clip_to_grid(table, sub)
+    meta = _twin_meta(manifest, path)
+    out = Twin(ds, tables, meta)
+    out.add_provenance("open_window", window=[w.row_off, w.col_off, w.height, w.width],
+                       grid_shape=list(grid.shape), bounds=[float(v) for v in sub.bounds])
+    return out

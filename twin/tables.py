@@ -20,7 +20,7 @@ import pandas as pd
 
 from twin.errors import TwinValueError
 
-__all__ = ["Column", "TableSpec", "TABLES", "BUILDING_USES", "VULNERABLE_USES", "conform", "empty", "table_spec"]
+__all__ = ["Column", "TableSpec", "TABLES", "BUILDING_USES", "VULNERABLE_USES", "conform", "clip_to_grid", "empty", "table_spec"]
 
 
 @dataclass(frozen=True)
@@ -253,6 +253,32 @@ def conform(name: str, table: gpd.GeoDataFrame, *, crs: str | None = None, sourc
             raise TwinValueError(f"{where}table 'buildings': unknown use {bad[0]!r}; expected one of {', '.join(BUILDING_USES)}")
     ordered = [c.name for c in spec.columns] + [c for c in out.columns if c not in {s.name for s in spec.columns}]
     return out[ordered]
+
+
+def clip_to_grid(table, grid):
+    """The rows of a table that touch a grid's extent: the row rule of tiles and windowed opens.
+
+    A point is kept when its cell is in the grid (the grid's rule: west and north edges in,
+    east and south out), so a point on the line between two tiles belongs to one of them;
+    any other geometry is kept when it intersects the grid's rectangle (edges included), whole.
+    Rows without geometry are dropped. The rule looks at each row alone, so clipping a table
+    and clipping any superset of its rows keep the same rows. Rows keep their order and index;
+    tables that are not GeoDataFrames come back whole.
+    """
+    import shapely
+
+    if not isinstance(table, gpd.GeoDataFrame) or len(table) == 0:
+        return table
+    geoms = table.geometry.values
+    points = np.asarray(shapely.get_type_id(geoms) == 0)
+    keep = np.zeros(len(table), dtype=bool)
+    if points.any():
+        with np.errstate(invalid="ignore"):
+            keep[points] = np.asarray(grid.contains(shapely.get_x(geoms[points]), shapely.get_y(geoms[points])))
+    if not points.all():
+        hit = table.sindex.query(shapely.box(*grid.bounds), predicate="intersects")
+        keep[hit[~points[hit]]] = True
+    return table.iloc[np.flatnonzero(keep)]
 
 
 def _same_crs(a, b) -> bool:

@@ -25,26 +25,32 @@ whatever ``func`` allocates for that many cells, and its outputs on the core. Th
 client holds the stitched outputs (their bytes per cell times the grid's cells) and the
 results of the tasks until they are stitched: about twice the outputs' size at the end
 of :func:`map_tiles`.
+
+Given the *path* of a saved twin instead of a Twin, each task reads its own padded window
+from disk (:func:`open_tile`, :func:`twin.io.open_window`): the client then holds none of
+the twin, only the stitched outputs, and a territory larger than its memory can run.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-import shapely
 import xarray as xr
 
 from twin.core import Twin, dataset_from_grid, layer_dataarray, spatial_ref_coord
 from twin.errors import TwinError, TwinRuntimeError, TwinValueError
 from twin.grid import Grid, Tile, Window
 from twin.layers import layer_spec
+from twin.tables import clip_to_grid
 
-__all__ = ["map_tiles", "tile_plan", "tile_twin", "tile_of", "tile_cells", "SCHEDULERS"]
+__all__ = ["map_tiles", "tile_plan", "tile_twin", "open_tile", "tile_of", "tile_cells", "SCHEDULERS"]
 
 #: the scheduler names :func:`map_tiles` accepts (besides an executor or a dask.distributed Client)
 SCHEDULERS = ("threads", "processes", "synchronous", "sync", "single-threaded")
@@ -86,23 +92,6 @@ def _label(index: int, tile: Tile) -> str:
             f"cols {w.col_off}-{w.col_off + w.width - 1})")
 
 
-def _clip_table(table, grid: Grid):
-    """The rows of a table that touch a grid's extent (points: whose cell is in the grid)."""
-    import geopandas as gpd
-
-    if not isinstance(table, gpd.GeoDataFrame) or len(table) == 0:
-        return table
-    geom = table.geometry
-    types = geom.geom_type.dropna()
-    if len(types) and (types == "Point").all():
-        # points follow the grid's cell rule (west and north edges in), so each lies in one tile
-        with np.errstate(invalid="ignore"):
-            keep = np.asarray(grid.contains(geom.x.to_numpy(), geom.y.to_numpy()))
-        return table.loc[keep]
-    idx = np.sort(table.sindex.query(shapely.box(*grid.bounds), predicate="intersects"))
-    return table.iloc[idx]
-
-
 def tile_twin(twin: Twin, tile: Tile, *, index: int = 0) -> Twin:
     """The padded sub-twin of a tile: layers on the padded window, tables clipped to it.
 
@@ -118,14 +107,33 @@ def tile_twin(twin: Twin, tile: Tile, *, index: int = 0) -> Twin:
     out = Twin.__new__(Twin)  # the parts were checked when they were set on the whole twin
     out.grid = sub_grid
     out.layers = ds
-    out.tables = {name: _clip_table(t, sub_grid) for name, t in twin.tables.items()}
-    meta = {k: v for k, v in twin.meta.items() if k != "provenance"}
-    meta["provenance"] = []
-    w, p = tile.window, tile.padded
-    meta["tile"] = {"index": int(index), "window": [w.row_off, w.col_off, w.height, w.width],
-                    "padded": [p.row_off, p.col_off, p.height, p.width]}
-    out.meta = meta
+    out.tables = {name: clip_to_grid(t, sub_grid) for name, t in twin.tables.items()}
+    out.meta = _tile_meta(twin.meta, tile, index)
     return out
+
+
+def _tile_meta(meta: dict, tile: Tile, index: int) -> dict:
+    out = {k: v for k, v in meta.items() if k != "provenance"}
+    out["provenance"] = []
+    w, p = tile.window, tile.padded
+    out["tile"] = {"index": int(index), "window": [w.row_off, w.col_off, w.height, w.width],
+                   "padded": [p.row_off, p.col_off, p.height, p.width]}
+    return out
+
+
+def open_tile(path, tile: Tile, *, index: int = 0) -> Twin:
+    """The padded sub-twin of a tile read from a saved twin: what :func:`tile_twin` cuts from it in memory.
+
+    Only the padded window of each layer and the table rows that touch it are read
+    (:func:`twin.io.open_window`; file sizes are checked, not checksums). The layers,
+    tables (rows, order, index, dtypes) and ``meta`` equal those of
+    ``tile_twin(Twin.open(path), tile, index=index)``; the arrays are the tile's own.
+    """
+    from twin.io import open_window
+
+    sub = open_window(path, tile.padded)
+    sub.meta = _tile_meta(sub.meta, tile, index)
+    return sub
 
 
 def tile_of(sub_twin: Twin) -> Tile:
@@ -177,17 +185,26 @@ def _normalise_layers(out, where: str, shape: tuple[int, int]) -> dict[str, tupl
     return layers
 
 
-def _run_tile(func, sub: Twin, tile: Tile, index: int, extras: bool):
-    """One task: run ``func`` on the padded sub-twin, keep the core of its layers."""
+def _raise_prefixed(err: TwinError, where: str):
+    try:
+        wrapped = type(err)(f"{where}: {err}")
+    except Exception:  # an error class with another signature
+        raise err from None
+    raise wrapped from err
+
+
+def _run_tile(func, sub: Twin | str, tile: Tile, index: int, extras: bool):
+    """One task: run ``func`` on the padded sub-twin (or open it from a saved twin's path), keep the core."""
     where = _label(index, tile)
+    if isinstance(sub, str):  # a saved twin: this task reads its own padded window
+        try:
+            sub = open_tile(sub, tile, index=index)
+        except TwinError as err:
+            _raise_prefixed(err, where)
     try:
         res = func(sub)
     except TwinError as err:
-        try:
-            wrapped = type(err)(f"{where}: {err}")
-        except Exception:  # an error class with another signature
-            raise err from None
-        raise wrapped from err
+        _raise_prefixed(err, where)
     except Exception as err:
         raise TwinRuntimeError(f"{where}: {type(err).__name__}: {err}") from err
     extra = None
@@ -215,13 +232,18 @@ def _check_scheduler(scheduler):
                          "an executor or a dask.distributed Client)")
 
 
-def map_tiles(twin: Twin, func: Callable[[Twin], Any], *, tile_size: float, halo: float, scheduler=None,
-              num_workers: int | None = None, extras: bool = False):
+def map_tiles(twin: Twin | str | os.PathLike, func: Callable[[Twin], Any], *, tile_size: float, halo: float,
+              scheduler=None, num_workers: int | None = None, extras: bool = False, verify: bool = True):
     """Run ``func`` tile by tile on dask and stitch its layers on the whole grid.
 
     Parameters
     ----------
-    twin : Twin
+    twin : Twin or path of a saved twin
+        A path (``Twin.save``'s directory) runs out of core: each task reads its own padded
+        window from disk (:func:`open_tile`), so only the path and the window travel to the
+        workers and the client never holds the twin's layers or tables. The path must be
+        readable by the workers (a shared file system on a cluster). The result is the same
+        as that of the opened twin, bit for bit.
     func : callable ``func(sub_twin) -> layers``
         Runs on the padded sub-twin of each tile (:func:`tile_twin`; ``tile_of(sub_twin)``
         tells which tile). Returns its layers on the padded grid: an ``xarray.Dataset`` with
@@ -245,6 +267,11 @@ def map_tiles(twin: Twin, func: Callable[[Twin], Any], *, tile_size: float, halo
     extras : bool
         When true, ``func`` returns ``(layers, extra)``; ``extra`` (anything picklable: per-tile
         sums, tables) is returned beside the layers, one per tile in tile order.
+    verify : bool
+        With a path: hash every file of the saved twin once on the client against the
+        manifest's SHA-256 before any tile runs (reads the files through in 1 MiB chunks:
+        constant memory, the time of one full read). The tasks check file sizes only.
+        False skips the hashing (sizes are still checked).
 
     Returns
     -------
@@ -268,20 +295,31 @@ def map_tiles(twin: Twin, func: Callable[[Twin], Any], *, tile_size: float, halo
     or a cluster), the table rows intersecting the padded window, ``func``'s own memory for
     ``(tile_size + 2 halo)^2 / cell_size^2`` cells, and the core of its outputs. The client
     holds the stitched outputs and, until they are stitched, the tasks' core outputs (so up
-    to twice the outputs' bytes per cell times the grid's cells).
+    to twice the outputs' bytes per cell times the grid's cells); with a path, nothing of
+    the twin itself.
     """
     import dask
 
-    if not isinstance(twin, Twin):
-        raise TwinValueError(f"map_tiles needs a Twin, got {type(twin).__name__}")
+    if isinstance(twin, (str, os.PathLike)):
+        from twin.io import read_manifest
+
+        source = str(Path(twin).resolve())  # workers may not share the client's working directory
+        grid = read_manifest(source, checksums=bool(verify))[1]
+        base_attrs = dict(dataset_from_grid(grid).attrs)
+    elif isinstance(twin, Twin):
+        source = None
+        grid = twin.grid
+        base_attrs = dict(twin.layers.attrs)
+    else:
+        raise TwinValueError(f"map_tiles needs a Twin or the path of a saved twin, got {type(twin).__name__}")
     if not callable(func):
         raise TwinValueError(f"map_tiles: func {func!r} is not callable")
     scheduler = _check_scheduler(scheduler)
-    tiles = tile_plan(twin.grid, tile_size=tile_size, halo=halo)
+    tiles = tile_plan(grid, tile_size=tile_size, halo=halo)
     run = uuid.uuid4().hex[:12]  # keys unique per call: a shared cluster may run several at once
     tasks = []
     for i, tile in enumerate(tiles):
-        sub = tile_twin(twin, tile, index=i)
+        sub = source if source is not None else tile_twin(twin, tile, index=i)
         tasks.append(dask.delayed(_run_tile, pure=False)(func, sub, tile, i, extras,
                                                          dask_key_name=f"jumeau-tile-{run}-{i}"))
     kw = {}
@@ -291,13 +329,12 @@ def map_tiles(twin: Twin, func: Callable[[Twin], Any], *, tile_size: float, halo
         kw["num_workers"] = int(num_workers)
     results = list(dask.compute(*tasks, **kw))
     del tasks
-    grid = twin.grid
     names = list(results[0][0])
     for i, (tile, (core, _)) in enumerate(zip(tiles, results)):
         if list(core) != names:
             raise TwinValueError(f"{_label(i, tile)}: the tile function returned the layers {sorted(core)}, "
                                  f"tile 0 returned {sorted(names)}")
-    ds = dataset_from_grid(grid, attrs={k: v for k, v in twin.layers.attrs.items()})
+    ds = dataset_from_grid(grid, attrs=base_attrs)
     out_extras = []
     for name in names:
         dtype = np.result_type(*[r[0][name][0].dtype for r in results])

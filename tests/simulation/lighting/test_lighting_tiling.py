@@ -55,3 +55,30 @@ def test_tiling_options_are_checked():
         LightingModel(twin, tile_size=-5.0)
     with pytest.raises(TwinValueError, match="invalid halo"):
         LightingModel(twin, tile_size=50.0, halo=-1.0)
+
+
+def test_tiles_read_from_a_saved_demo_town_give_the_in_memory_raster_bit_for_bit(demo_town_small, tmp_path):
+    """map_tiles on the saved twin's path (each task opens its own padded window) = on the opened twin."""
+    import functools
+
+    from simulation.lighting.model import _illuminance_tile
+    from twin import Twin
+    from twin.tiling import map_tiles
+
+    path = tmp_path / "demo.twin"
+    demo_town_small.save(path)
+    model = LightingModel(Twin.open(path), facades=False)
+    p = model.params
+    func = functools.partial(_illuminance_tile, registry=model.registry, lut_size=model.lut_size,
+                             maintenance_factor=p["maintenance_factor"], cutoff=p["cutoff"],
+                             crown_extinction=p["crown_extinction"], crown_base_fraction=p["crown_base_fraction"])
+    kw = {"tile_size": 100.0, "halo": p["cutoff"], "extras": True}
+    ref, ref_n = map_tiles(model.twin, func, scheduler="threads", **kw)
+    E = ref["illuminance"].values
+    assert len(ref_n) == 9 and E.max() > 20.0 and 0.5 < (E > 0).mean() < 1.0  # 118 luminaires, dark yards
+    got, got_n = map_tiles(str(path), func, scheduler="processes", num_workers=2, **kw)
+    assert got.identical(ref)
+    assert [n for _, n in got_n] == [n for _, n in ref_n]  # the same luminaire-cell pairs, tile by tile
+    # and the in-memory tiles equal the whole-grid raster to float32 rounding (the rule above)
+    E0 = model.illuminance()[0]
+    np.testing.assert_array_less(np.abs(E - E0), 64 * F32 * E0 + 1e-30)

@@ -201,6 +201,9 @@ def _polygonal(g):
 
 
 _FOOTPRINT_RULES = ("", "ground surfaces", "lod0 footprint", "downward faces", "roof outline")
+_COLUMNS = ("external_id", "building", "name", "height", "roof_height", "ground_z", "floors", "use", "year", "lod",
+            "height_source", "floors_source", "use_source", "year_source", "footprint_source", "measured_height",
+            "function")
 
 
 class CityTables:
@@ -211,7 +214,7 @@ class CityTables:
     """
 
     def __init__(self, *, keep_surfaces: bool = True, source: str = "citygml", batch: int = 1024):
-        self.rows: list[dict] = []
+        self.columns: dict[str, list] = {c: [] for c in _COLUMNS}
         self.footprints: list = []
         self.keep_surfaces = keep_surfaces
         self.source = source
@@ -317,10 +320,7 @@ class CityTables:
         lods = np.fromiter((p.lod for p in pieces), dtype=np.int64, count=n)
         eaves_z = np.where(np.isfinite(eaves_roof), eaves_roof,
                            np.where(((lods == 0) | (lods == 1)) & (npoly > 0), top_z, np.nan))
-        for i, p in enumerate(pieces):
-            fp = footprints[i]
-            self._row(p, fp, _FOOTPRINT_RULES[rule[i]] if fp is not None else "",
-                      float(ground_z[i]), float(eaves_z[i]), float(top_z[i]))
+        self._rows(pieces, footprints, rule, ground_z, eaves_z, top_z, lods)
         if self.keep_surfaces and m:
             semantic = np.where(types == "", "orientation", "file").astype(object)
             if (types == "").any():
@@ -417,63 +417,54 @@ class CityTables:
             out[i] = _polygonal(g)
         return out
 
-    def _row(self, piece: Piece, fp, rule: str, ground_z: float, eaves_z: float, top_z: float) -> None:
-        geo_height = eaves_z - ground_z if np.isfinite(eaves_z) and np.isfinite(ground_z) else np.nan
-        geo_top = top_z - ground_z if np.isfinite(top_z) and np.isfinite(ground_z) else np.nan
-        if not (geo_height > 0):
-            geo_height = np.nan
-        if not (geo_top > 0):
-            geo_top = np.nan
-        attr = piece.measured_height if piece.measured_height > 0 else np.nan
+    def _rows(self, pieces, footprints, rule, ground_z, eaves_z, top_z, lods) -> None:
+        """The rows of a batch: heights from the geometry, else from the attribute, with their sources."""
+        n = len(pieces)
+        with np.errstate(invalid="ignore"):
+            both = np.isfinite(eaves_z) & np.isfinite(ground_z)
+            geo_height = np.where(both, eaves_z - ground_z, np.nan)
+            geo_height[~(geo_height > 0)] = np.nan
+            geo_top = np.where(np.isfinite(top_z) & np.isfinite(ground_z), top_z - ground_z, np.nan)
+            geo_top[~(geo_top > 0)] = np.nan
+            measured = np.fromiter((p.measured_height for p in pieces), dtype=np.float64, count=n)
+            attr = np.where(measured > 0, measured, np.nan)
+        has_geo = np.isfinite(geo_height)
+        has_attr = np.isfinite(attr)
+        height = np.where(has_geo, geo_height, np.where(has_attr, attr, np.nan))
+        ref_top = np.fromiter((p.height_reference == "top" for p in pieces), dtype=bool, count=n)
+        # a top-referenced attribute is the roof height; an eaves one leaves the geometry's top
+        roof_height = np.where(has_attr & ref_top, attr, geo_top)
+        low = np.isfinite(roof_height) & np.isfinite(height) & (roof_height < height)
+        roof_height[low] = height[low]
         src = self.source
-        if np.isfinite(geo_height):
-            height, hsrc = geo_height, f"{src}:lod{piece.lod}-geometry"
-        elif np.isfinite(attr):
-            height, hsrc = attr, f"{src}:{piece.height_attribute or 'height'}"
-        else:
-            height, hsrc = np.nan, ""
-        if np.isfinite(attr) and piece.height_reference == "top":
-            roof_height = attr
-        elif np.isfinite(attr) and piece.height_reference == "eaves":
-            roof_height = geo_top
-            if not np.isfinite(geo_height):
-                height, hsrc = attr, f"{src}:{piece.height_attribute or 'height'}"
-        else:
-            roof_height = geo_top
-        if np.isfinite(roof_height) and np.isfinite(height) and roof_height < height:
-            roof_height = height
-        if fp is None:
-            self.counts["no_footprint"] += 1
-        self.rows.append({
-            "external_id": piece.external_id,
-            "building": piece.building,
-            "name": piece.name,
-            "height": height,
-            "roof_height": roof_height,
-            "ground_z": ground_z,
-            "floors": piece.floors,
-            "use": piece.use,
-            "year": piece.year,
-            "lod": piece.lod,
-            "height_source": hsrc,
-            "floors_source": f"{src}:storeysAboveGround" if piece.floors else "",
-            "use_source": piece.use_source,
-            "year_source": f"{src}:year" if piece.year else "",
-            "footprint_source": f"{src}:{rule}" if rule else "",
-            "measured_height": attr,
-            "function": piece.function,
-        })
-        self.footprints.append(fp)
+        hsrc = [f"{src}:lod{p.lod}-geometry" if g else (f"{src}:{p.height_attribute or 'height'}" if a else "")
+                for p, g, a in zip(pieces, has_geo.tolist(), has_attr.tolist())]
+        fsrc = [f"{src}:{_FOOTPRINT_RULES[r]}" if fp is not None and r else ""
+                for fp, r in zip(footprints, rule.tolist())]
+        self.counts["no_footprint"] += sum(fp is None for fp in footprints)
+        cols = self.columns
+        cols["external_id"].extend([p.external_id for p in pieces])
+        cols["building"].extend([p.building for p in pieces])
+        cols["name"].extend([p.name for p in pieces])
+        cols["height"].extend(height.tolist())
+        cols["roof_height"].extend(roof_height.tolist())
+        cols["ground_z"].extend(ground_z.tolist())
+        cols["floors"].extend([p.floors for p in pieces])
+        cols["use"].extend([p.use for p in pieces])
+        cols["year"].extend([p.year for p in pieces])
+        cols["lod"].extend(lods.tolist())
+        cols["height_source"].extend(hsrc)
+        cols["floors_source"].extend([f"{src}:storeysAboveGround" if p.floors else "" for p in pieces])
+        cols["use_source"].extend([p.use_source for p in pieces])
+        cols["year_source"].extend([f"{src}:year" if p.year else "" for p in pieces])
+        cols["footprint_source"].extend(fsrc)
+        cols["measured_height"].extend(attr.tolist())
+        cols["function"].extend([p.function for p in pieces])
+        self.footprints.extend(footprints)
 
     def buildings(self, crs) -> gpd.GeoDataFrame:
         self.flush()
-        cols = ["external_id", "building", "name", "height", "roof_height", "ground_z", "floors", "use", "year", "lod",
-                "height_source", "floors_source", "use_source", "year_source", "footprint_source", "measured_height",
-                "function"]
-        if not self.rows:
-            data = {c: [] for c in cols}
-        else:
-            data = {c: [r[c] for r in self.rows] for c in cols}
+        data = self.columns
         gdf = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(self.footprints, crs=crs), crs=crs)
         for c, t in (("height", "float32"), ("roof_height", "float32"), ("ground_z", "float32"), ("measured_height", "float32"),
                      ("floors", "int16"), ("year", "int16"), ("lod", "int8")):

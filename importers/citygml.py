@@ -747,7 +747,7 @@ class CityGMLStream:
             ends = np.cumsum([a.size for a in arrays], dtype=np.int64)
             vals = np.concatenate(arrays) if arrays else np.zeros(0)
             coords, starts, flags = shape_rings(vals, ends, dims, flip)
-        self._rings_complete = not flags.any() if len(flags) else True
+        self._rings_complete = np.count_nonzero(flags) == 0
         if not self._rings_complete:
             self.counts["skipped_polygons"] += int((flags == 1).sum())
         return coords, starts, flags
@@ -799,7 +799,7 @@ class CityGMLStream:
             return Polygons(np.zeros((0, 3)), np.zeros(0, np.int64), np.zeros(0, np.int64), [])
         a = ring_ids[0]
         if ring_ids[-1] == a + nr - 1 and ring_ids == list(range(a, a + nr)):  # in order: a slice
-            ring_len = np.diff(starts[a:a + nr + 1])
+            ring_len = starts[a + 1:a + nr + 1] - starts[a:a + nr]
             c = coords[starts[a]:starts[a + nr]]
         else:
             ids = np.array(ring_ids, np.int64)
@@ -920,7 +920,7 @@ def read_citygml(path, *, crs=None, default_crs=None, to_crs=None, surfaces: boo
     tables.flush()  # the last batch: its rows and repair counts belong in the counts
     counts = dict(stream.counts)
     counts.update({k: v for k, v in tables.counts.items() if k != "pieces"})
-    counts["rows"] = len(tables.rows)
+    counts["rows"] = len(tables.footprints)
     return CityModel(
         path=stream.path, crs=out_crs, version=stream.version, buildings=tables.buildings(out_crs),
         surfaces=tables.surfaces(out_crs), counts=counts, notes=stream.notes,

@@ -328,7 +328,7 @@ def read_cityjson(path, *, crs=None, default_crs=None, to_crs=None, surfaces: bo
     tables.flush()  # the last batch: its rows and repair counts belong in the counts
     counts = dict(reader.counts)
     counts.update({k: v for k, v in tables.counts.items() if k != "pieces"})
-    counts["rows"] = len(tables.rows)
+    counts["rows"] = len(tables.footprints)
     if counts["buildings"] == 0:
         notes.add(f"{p.name}: no Building in the file")
     return CityModel(path=p, crs=out_crs, version=version, buildings=tables.buildings(out_crs),

@@ -1,9 +1,11 @@
 """3D city models (CityGML, CityJSON) -> buildings and building_surfaces tables. Shared by both readers.
 
 A reader turns each Building or BuildingPart that carries geometry into a :class:`Piece`:
-its polygons (rings of x, y, z vertices) with their semantic type (roof, wall, ground,
+its polygons as ragged arrays (:class:`Polygons`: one (n, 3) coordinate array, the vertex count
+of each ring, the ring count of each polygon) with their semantic type (roof, wall, ground,
 closure, or '' when the geometry has no semantics), and its attributes. This module
-derives, the same way for both formats:
+derives, the same way for both formats, a batch of pieces at a time with NumPy and Shapely
+calls over the whole batch (no Python loop over rings or polygons):
 
 * the **footprint**: the 2D union of the ground surfaces; else the LoD0 footprint; else the
   downward-facing faces of the solid; else every non-vertical face (the roof outline);
@@ -32,7 +34,7 @@ from shapely import GeometryType
 
 from importers._geometry import polygon_metrics
 
-__all__ = ["SURFACE_TYPES", "CityTables", "Piece"]
+__all__ = ["SURFACE_TYPES", "CityTables", "Piece", "Polygons"]
 
 #: Semantic surface classes -> the ``surface`` values of the building_surfaces table.
 SURFACE_TYPES = {
@@ -120,17 +122,9 @@ class Piece:
     source: str = "citygml"
 
 
-def newell_normals(rings: list[np.ndarray]) -> np.ndarray:
-    """Newell normals (length = twice the area) of closed rings, all at once: (n, 3) float64."""
-    n = len(rings)
-    if n == 0:
-        return np.zeros((0, 3))
-    lens = np.fromiter((len(r) for r in rings), dtype=np.int64, count=n)
-    return newell_normals_ragged(np.concatenate(rings), lens)
-
-
 def newell_normals_ragged(c: np.ndarray, lens: np.ndarray) -> np.ndarray:
-    """:func:`newell_normals` of rings given as one (v, 3) array and the vertex count of each ring."""
+    """Newell normals (length = twice the area) of closed rings given as one (v, 3) array and the
+    vertex count of each ring: (n, 3) float64."""
     n = len(lens)
     if n == 0:
         return np.zeros((0, 3))

@@ -25,7 +25,7 @@ height attribute when it measures the highest point (CityGML ``measuredHeight``,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np

@@ -445,7 +445,11 @@ class CityGMLStream:
         yield from pieces
 
     def _piece(self, raw: _Raw, pid: str, bid: str, parent: _Raw | None) -> Piece | None:
-        """Choose the level of detail and walk only its geometry (solids referencing listed surfaces are skipped)."""
+        """Choose the level of detail and walk only its geometry (solids referencing listed surfaces are skipped).
+
+        The piece's ``polygons`` and ``footprint`` hold ring ids until :meth:`_materialize` turns them into
+        :class:`~importers._city3d.Polygons`.
+        """
         lod = None
         polys: list = []
         footprint: list = []

@@ -48,14 +48,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 from lxml import etree
 
-from importers._city3d import FUNCTION_TO_USE, SURFACE_TYPES, CityTables, Piece
+from importers._city3d import FUNCTION_TO_USE, SURFACE_TYPES, CityTables, Piece, Polygons, _gather
 from importers._common import Notes, check_file, crs_hint, horizontal_crs, parse_crs_name, same_crs
 from importers._kernels import parse_rings, powers_of_ten_128, shape_rings
 from twin.errors import TwinCRSError, TwinFormatError
@@ -331,17 +330,6 @@ class CityGMLStream:
             raise TwinCRSError(f"{self.path}: coordinates are in a geographic CRS ({self.crs}); give a projected to_crs")
         self._crs_settled = True
 
-    def _place(self, rings: list[np.ndarray]) -> list[np.ndarray]:
-        if self._has_offset:
-            rings = [r + self._offset for r in rings]
-        if self._transformer is None or not rings:
-            return rings
-        allc = np.concatenate(rings)
-        x, y = self._transformer.transform(allc[:, 0], allc[:, 1])
-        out = np.column_stack([x, y, allc[:, 2]])
-        splits = np.cumsum([len(r) for r in rings])[:-1]
-        return np.split(out, splits)
-
     # -- iteration -------------------------------------------------------------------------------
     def __iter__(self) -> Iterator[Piece]:
         tags = ["{*}Building", "{*}Envelope", "{*}EngineeringCRS"] + [f"{{*}}{m}" for m in _MEMBERS]
@@ -457,7 +445,11 @@ class CityGMLStream:
         yield from pieces
 
     def _piece(self, raw: _Raw, pid: str, bid: str, parent: _Raw | None) -> Piece | None:
-        """Choose the level of detail and walk only its geometry (solids referencing listed surfaces are skipped)."""
+        """Choose the level of detail and walk only its geometry (solids referencing listed surfaces are skipped).
+
+        The piece's ``polygons`` and ``footprint`` hold ring ids until :meth:`_materialize` turns them into
+        :class:`~importers._city3d.Polygons`.
+        """
         lod = None
         polys: list = []
         footprint: list = []
@@ -731,8 +723,10 @@ class CityGMLStream:
             p = p.getparent()
         return flip
 
-    def _parse_rings(self) -> list:
-        """Coordinates of every ring recorded for the building: closed (n, 3) arrays, None when unusable.
+    def _parse_rings(self) -> tuple:
+        """Coordinates of every ring recorded for the building: ``(coords, starts, flags)``.
+
+        Ring ``r`` is ``coords[starts[r]:starts[r + 1]]``, closed; unusable when ``flags[r]`` is not 0.
 
         One kernel call parses all the building's numbers (exactly as Python's ``float``) and cuts them
         into closed rings; Python's ``float`` is used only for what the kernel cannot decide.
@@ -757,48 +751,70 @@ class CityGMLStream:
             ends = np.cumsum([a.size for a in arrays], dtype=np.int64)
             vals = np.concatenate(arrays) if arrays else np.zeros(0)
             coords, starts, flags = shape_rings(vals, ends, dims, flip)
-        s = starts.tolist()
-        self._rings_complete = s[-1] == len(coords) and not flags.any() if len(flags) else True
+        self._rings_complete = np.count_nonzero(flags) == 0
         if not self._rings_complete:
             self.counts["skipped_polygons"] += int((flags == 1).sum())
-            return [coords[a:b] if f == 0 else None for (a, b), f in zip(pairwise(s), flags.tolist())]
-        return [coords[a:b] for a, b in pairwise(s)]
+        return coords, starts, flags
 
     def _materialize(self, pieces: list[Piece]) -> list[Piece]:
-        """Parse the coordinates the chosen polygons need (one pass per building) and place them."""
+        """Parse the coordinates the chosen polygons need (one pass per building) and place them.
+
+        Each piece's polygons (lists of ring ids until now) become one :class:`Polygons`: a slice of
+        the building's coordinates when its rings are in order (the usual case), else a gather.
+        """
         if not self._rt:
             return []
-        rings = self._parse_rings()
+        coords, starts, flags = self._parse_rings()
         complete = self._rings_complete
-        place = self._place if (self._has_offset or self._transformer is not None) else None
         out = []
         skipped = 0
         for p in pieces:
-            polys = []
-            for t, poly in p.polygons:
-                if complete:
-                    rs = [rings[i] for i in poly]
-                elif rings[poly[0]] is None:
-                    skipped += 1
-                    continue
-                else:
-                    rs = [rings[i] for i in poly if rings[i] is not None]
-                polys.append((t, place(rs) if place is not None else rs))
-            p.polygons = polys
-            if p.footprint:
-                fps = []
-                for poly in p.footprint:
-                    if not complete and rings[poly[0]] is None:
+            polys = p.polygons
+            if not complete:
+                kept = []
+                for t, poly in polys:
+                    if flags[poly[0]]:
                         skipped += 1
-                        continue
-                    rs = [rings[i] for i in poly if rings[i] is not None]
-                    fps.append(place(rs) if place is not None else rs)
-                p.footprint = fps
-            if p.polygons or p.footprint:
+                    else:
+                        kept.append((t, [i for i in poly if not flags[i]]))
+                polys = kept
+            p.polygons = self._ragged(coords, starts, [r for _, poly in polys for r in poly],
+                                      [len(poly) for _, poly in polys], [t for t, _ in polys])
+            if p.footprint:
+                fps = p.footprint
+                if not complete:
+                    n0 = len(fps)
+                    fps = [[i for i in poly if not flags[i]] for poly in fps if not flags[poly[0]]]
+                    skipped += n0 - len(fps)
+                p.footprint = self._ragged(coords, starts, [r for poly in fps for r in poly], [len(poly) for poly in fps],
+                                           [""] * len(fps))
+            else:
+                p.footprint = None
+            if len(p.polygons) or (p.footprint is not None and len(p.footprint)):
                 out.append(p)
         if skipped:
             self.counts["skipped_polygons"] += skipped
         return out
+
+    def _ragged(self, coords, starts, ring_ids: list, poly_rings: list, types: list) -> Polygons:
+        """The polygons made of rings ``ring_ids`` of the building (``poly_rings`` rings each), placed."""
+        nr = len(ring_ids)
+        if nr == 0:
+            return Polygons(np.zeros((0, 3)), np.zeros(0, np.int64), np.zeros(0, np.int64), [])
+        a = ring_ids[0]
+        if ring_ids[-1] == a + nr - 1 and ring_ids == list(range(a, a + nr)):  # in order: a slice
+            ring_len = starts[a + 1:a + nr + 1] - starts[a:a + nr]
+            c = coords[starts[a]:starts[a + nr]]
+        else:
+            ids = np.array(ring_ids, np.int64)
+            ring_len = starts[ids + 1] - starts[ids]
+            c = coords[_gather(starts[ids], ring_len)]
+        if self._has_offset:
+            c = c + self._offset
+        if self._transformer is not None and len(c):
+            x, y = self._transformer.transform(c[:, 0], c[:, 1])
+            c = np.column_stack([x, y, c[:, 2]])
+        return Polygons(c, ring_len, np.array(poly_rings, np.int64), types)
 
     def _bel_id(self) -> str:
         if self._bel is None:
@@ -908,7 +924,7 @@ def read_citygml(path, *, crs=None, default_crs=None, to_crs=None, surfaces: boo
     tables.flush()  # the last batch: its rows and repair counts belong in the counts
     counts = dict(stream.counts)
     counts.update({k: v for k, v in tables.counts.items() if k != "pieces"})
-    counts["rows"] = len(tables.rows)
+    counts["rows"] = len(tables.footprints)
     return CityModel(
         path=stream.path, crs=out_crs, version=stream.version, buildings=tables.buildings(out_crs),
         surfaces=tables.surfaces(out_crs), counts=counts, notes=stream.notes,

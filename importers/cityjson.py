@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from importers._city3d import FUNCTION_TO_USE, SURFACE_TYPES, CityTables, Piece
+from importers._city3d import FUNCTION_TO_USE, SURFACE_TYPES, CityTables, Piece, Polygons
 from importers._common import Notes, check_file, crs_hint, horizontal_crs, parse_crs_name, same_crs
 from importers.citygml import CityModel
 from twin.errors import TwinCRSError, TwinFormatError
@@ -163,7 +163,7 @@ class _Reader:
         gz = next((attrs[k] for k in _GROUND_ATTRS if isinstance(attrs.get(k), (int, float))), None)
         L = int(lod) if lod >= 0 else 2
         return Piece(
-            external_id=pid, building=bid, lod=min(L, 2), polygons=polys, name=str(attrs.get("name", "") or ""),
+            external_id=pid, building=bid, lod=min(L, 2), polygons=Polygons.from_lists(polys), name=str(attrs.get("name", "") or ""),
             measured_height=h, height_reference=ref, height_attribute=name, floors=floors, year=year, use=use,
             use_source="cityjson:function" if use != "unknown" else "", function=function,
             ground_z_attribute=float(gz) if gz is not None else np.nan, source="cityjson",
@@ -328,7 +328,7 @@ def read_cityjson(path, *, crs=None, default_crs=None, to_crs=None, surfaces: bo
     tables.flush()  # the last batch: its rows and repair counts belong in the counts
     counts = dict(reader.counts)
     counts.update({k: v for k, v in tables.counts.items() if k != "pieces"})
-    counts["rows"] = len(tables.rows)
+    counts["rows"] = len(tables.footprints)
     if counts["buildings"] == 0:
         notes.add(f"{p.name}: no Building in the file")
     return CityModel(path=p, crs=out_crs, version=version, buildings=tables.buildings(out_crs),

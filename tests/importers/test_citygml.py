@@ -293,3 +293,38 @@ def test_two_dimensional_coordinates(tmp_path):
     assert b.geometry.area == pytest.approx(120 - 4)  # the hole (given by pos, closed by the reader) is kept
     assert np.isnan(b["ground_z"])  # 2D: no altitude
     assert b["height"] == 7.5 and b["height_source"] == "citygml:measuredHeight"
+
+
+def test_ragged_polygons_round_trip_and_gather():
+    from importers._city3d import Polygons, _gather
+
+    sq = np.array([[0, 0, 1], [4, 0, 1], [4, 3, 1], [0, 3, 1], [0, 0, 1]], float)
+    hole = np.array([[1, 1, 1], [1, 2, 1], [2, 2, 1], [1, 1, 1]], float)
+    tri = np.array([[0, 0, 0], [1, 0, 5], [0, 1, 5], [0, 0, 0]], float)
+    polys = [("roof", [sq, hole]), ("", [tri])]
+    g = Polygons.from_lists(polys)
+    assert g.coords.shape == (13, 3) and g.ring_len.tolist() == [5, 4, 4] and g.poly_rings.tolist() == [2, 1]
+    back = g.as_lists()
+    assert [t for t, _ in back] == ["roof", ""]
+    assert all(np.array_equal(a, b) for (_, ra), (_, rb) in zip(polys, back) for a, b in zip(ra, rb))
+    start, length = np.array([7, 0, 3]), np.array([2, 3, 0])
+    naive = [i for s, n in zip(start, length) for i in range(s, s + n)]
+    assert _gather(start, length).tolist() == naive == [7, 8, 0, 1, 2]
+
+
+@pytest.mark.parametrize("name", ["Building_and_garage_LOD2-EPSG25832.gml", "Opera-Lyon_CityGML3.0_LOD2_with_xAL3_FreeText.gml"])
+def test_tables_do_not_depend_on_the_batch_size(shared_data, name):
+    """Pieces are turned into rows a batch at a time: one piece per batch gives the same tables."""
+    from importers._city3d import CityTables
+
+    f = next((shared_data / "citygml").glob(f"*/{name}"))
+    one, many = CityTables(batch=1), CityTables(batch=1024)
+    for piece in cg.CityGMLStream(f):
+        one.add(piece)
+        many.add(piece)
+    a, b = one.buildings("EPSG:25832"), many.buildings("EPSG:25832")
+    assert len(a) >= 1 and a.drop(columns="geometry").equals(b.drop(columns="geometry"))
+    assert (a.geometry.to_wkb() == b.geometry.to_wkb()).all()
+    sa, sb = one.surfaces("EPSG:25832"), many.surfaces("EPSG:25832")
+    assert len(sa) > 10 and sa.drop(columns="geometry").equals(sb.drop(columns="geometry"))
+    assert (sa.geometry.to_wkb() == sb.geometry.to_wkb()).all()

@@ -330,17 +330,25 @@ def outflow_factor(h, qxn, qyn, fac, active, tr, tc, r0, r1, b0, b1, dt, dx):
 
 @njit(cache=True, error_model="numpy")
 def _cell_fluxes(qxr, qn_, qs_, fm, fn, fs, qx_out, qy_out, net, su, sv, k):
-    """Donor-scaled discharges of the four faces of a row of cells: net depth change and sums for speeds."""
+    """Donor-scaled discharges of the four faces of a row of cells: net depth change and sums for speeds.
+
+    Every factor is loaded unconditionally and then selected: a load under a condition
+    keeps LLVM from vectorising the loop (measured 4.9 -> 3.2 ns per cell).
+    """
     for m in range(net.shape[0]):
         fself = np.float64(fm[m + 1])
+        fw = np.float64(fm[m])
+        fe = np.float64(fm[m + 2])
+        fnn = np.float64(fn[m])
+        fss = np.float64(fs[m])
         q = np.float64(qxr[m])
-        qw = q * (np.float64(fm[m]) if q > 0.0 else fself)
+        qw = q * (fw if q > 0.0 else fself)
         q2 = np.float64(qxr[m + 1])
-        qe = q2 * (fself if q2 > 0.0 else np.float64(fm[m + 2]))
+        qe = q2 * (fself if q2 > 0.0 else fe)
         q3 = np.float64(qn_[m])
-        qn = q3 * (np.float64(fn[m]) if q3 > 0.0 else fself)
+        qn = q3 * (fnn if q3 > 0.0 else fself)
         q4 = np.float64(qs_[m])
-        qs = q4 * (fself if q4 > 0.0 else np.float64(fs[m]))
+        qs = q4 * (fself if q4 > 0.0 else fss)
         qx_out[m] = qw
         qy_out[m] = qn
         net[m] = (qw - qe + qn - qs) * k
@@ -384,9 +392,11 @@ def _cell_depths(hr, lor, ilr, net, flags, inf, drn, rain, rain_dt, use_rain, dt
 
 
 @njit(cache=True, error_model="numpy")
-def _cell_trackers(hr, su, sv, dfc, dftab, mdr, msr, mhr, arr, t_end, arrival_depth, speed_depth, d_mid, d_high, v_high):
+def _cell_trackers(hr, su, sv, dfm, dfh, mdr, msr, mhr, arr, t_end, arrival_depth, speed_depth, d_mid, d_high, v_high):
     """Maximum depth, speed, hazard rating and arrival time of a row of cells, in float32 (the trackers'
-    precision). The debris factor comes from ``dftab[dfc[m]]`` (mid, high). Stored every step."""
+    precision). The debris factors are per cell (``dfm`` mid, ``dfh`` high), loaded unconditionally:
+    a class table (a gather) or a conditional load kept this loop scalar (measured 12.6 -> 2.9 ns per
+    cell on a loaded machine). Stored every step."""
     te = np.float32(t_end)
     ad = np.float32(arrival_depth)
     sd = np.float32(speed_depth)
@@ -407,14 +417,46 @@ def _cell_trackers(hr, su, sv, dfc, dftab, mdr, msr, mhr, arr, t_end, arrival_de
         v = np.float32(sv[m]) * inv2h
         spd = np.sqrt(u * u + v * v) if fast else zero
         msr[m] = max(msr[m], spd)
-        c = dfc[m]
-        df = dftab[c, 1] if (hd > dh) | (spd > vh) else (dftab[c, 0] if hd > dm else zero)
+        f_mid = dfm[m]
+        f_high = dfh[m]
+        df = f_high if (hd > dh) | (spd > vh) else (f_mid if hd > dm else zero)
         hz = hd * (spd + half) + df if hd > zero else zero
         mhr[m] = max(mhr[m], hz)
 
 
+@njit(cache=True, inline="always")
+def _sum4(v, n):
+    """``sum(v[:n])`` in a fixed order with four interleaved partial sums (deterministic, and twice as
+    fast as one chain of dependent additions)."""
+    a0 = 0.0
+    a1 = 0.0
+    a2 = 0.0
+    a3 = 0.0
+    m = 0
+    while m + 4 <= n:
+        a0 += v[m]
+        a1 += v[m + 1]
+        a2 += v[m + 2]
+        a3 += v[m + 3]
+        m += 4
+    while m < n:
+        a0 += v[m]
+        m += 1
+    return (a0 + a1) + (a2 + a3)
+
+
+@njit(cache=True, error_model="numpy")
+def _open_max(hr, flags):
+    """Largest depth of a row of cells not held by a level boundary (flag bit 1), 0 if none."""
+    zero = np.float32(0.0)
+    hmx = zero
+    for m in range(hr.shape[0]):
+        hmx = max(hmx, hr[m] if (flags[m] & 2) == 0 else zero)
+    return hmx
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
-def continuity(h, hlo, flags, inf_rate, drn_rate, dfcls, dftab, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
+def continuity(h, hlo, flags, inf_rate, drn_rate, dfmid, dfhigh, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
                max_depth, max_speed, max_hazard, arrival,
                ledger, rowmax, active, tr, tc, r0, r1, b0, b1,
                dt, dx, rain_rate, use_rain_field, t_end, arrival_depth, speed_depth,
@@ -428,7 +470,7 @@ def continuity(h, hlo, flags, inf_rate, drn_rate, dfcls, dftab, qxn, qyn, fac, q
     ``inf_rate`` [m s-1], then the drainage capacity ``drn_rate`` [m s-1], each limited by
     the water present. Rain [m s-1] is ``rain_rate`` times ``rain_field`` when
     ``use_rain_field``, else ``rain_rate``, on every cell that is not a wall. ``flags``:
-    bit 0 wall, bit 1 held by a level boundary. ``dftab[dfcls]`` gives the debris factors.
+    bit 0 wall, bit 1 held by a level boundary. ``dfmid``, ``dfhigh``: the debris factors per cell.
 
     Per ``(row, block)``: ``ledger[i, b, L_*]`` volumes [m3] and ``rowmax[i, b]`` the
     largest depth [m] of the cells not held by a level boundary (0 when dry or inactive;
@@ -462,24 +504,15 @@ def continuity(h, hlo, flags, inf_rate, drn_rate, dfcls, dftab, qxn, qyn, fac, q
             rrow = rain_field[i, j0:j1] if use_rain_field else rain_field[0, 0:1]
             _cell_depths(h[i, j0:j1], hlo[i, j0:j1], initial_loss[i, j0:j1], net[:n], flags[i, j0:j1],
                          inf_rate[i, j0:j1], drn_rate[i, j0:j1], rrow, rain_dt, use_rain_field, dt, vols[:, :n])
-            _cell_trackers(h[i, j0:j1], su[:n], sv[:n], dfcls[i, j0:j1], dftab, max_depth[i, j0:j1],
+            _cell_trackers(h[i, j0:j1], su[:n], sv[:n], dfmid[i, j0:j1], dfhigh[i, j0:j1], max_depth[i, j0:j1],
                            max_speed[i, j0:j1], max_hazard[i, j0:j1], arrival[i, j0:j1], t_end,
                            arrival_depth, speed_depth, d_mid, d_high, v_high)
-            v_rain = 0.0
-            v_ini = 0.0
-            v_inf = 0.0
-            v_drn = 0.0
-            v_clamp = 0.0
-            hmx = 0.0
-            for m in range(n):
-                v_rain += vols[0, m]
-                v_ini += vols[1, m]
-                v_inf += vols[2, m]
-                v_drn += vols[3, m]
-                v_clamp += vols[4, m]
-                hj = np.float64(h[i, j0 + m])
-                if hj > hmx and (flags[i, j0 + m] & 2) == 0:
-                    hmx = hj
+            v_rain = _sum4(vols[0], n)
+            v_ini = _sum4(vols[1], n)
+            v_inf = _sum4(vols[2], n)
+            v_drn = _sum4(vols[3], n)
+            v_clamp = _sum4(vols[4], n)
+            hmx = np.float64(_open_max(h[i, j0:j1], flags[i, j0:j1]))
             # edge faces: their scaled discharges and the volumes through them
             v_bin = 0.0
             v_bout = 0.0
@@ -528,15 +561,21 @@ def continuity(h, hlo, flags, inf_rate, drn_rate, dfcls, dftab, qxn, qyn, fac, q
 
 
 @njit(cache=True)
-def tile_activity(rowmax, tr, always, act_prev, act):
-    """Active tiles for the next step: tiles holding water or sources (``always``) and their 8 neighbours.
+def tile_activity(h, rowmax, tr, tc, always, act_prev, act):
+    """Active tiles for the next step: tiles holding water or sources (``always``), and the edge
+    neighbours of those whose cells along the shared edge hold water.
 
-    ``rowmax[i, b]`` > 0 marks block ``b`` of row ``i`` as wet. Water moves at most one
-    cell per step, so a dry tile whose neighbours are dry and source-free would compute
-    exactly zero fluxes: skipping it changes no bit of the result. Returns the number of
-    tiles that went from active to inactive (their faces must then be zeroed).
+    ``rowmax[i, b]`` > 0 marks block ``b`` of row ``i`` as wet; ``h`` is the depth after this
+    step's sources were added. A face carries no flux unless one of its two cells holds water
+    (``h_f <= max(h_a, h_b)``), and water moves at most one cell per step: a tile that holds no
+    water, has no source, and whose edge neighbours hold no water in the cells that touch it
+    would compute exactly zero fluxes and no change, so skipping it changes no bit of the
+    result. (The earlier rule, all 8 neighbours of a wet tile, computed ~1.7-2x more cells on the
+    demo river and sea scenarios.) Returns the number of tiles that went from active to inactive
+    (their faces must then be zeroed).
     """
     ny, nb = rowmax.shape
+    nx = h.shape[1]
     nty, ntx = act.shape
     wet = np.zeros((nty, ntx), np.uint8)
     for ti in range(nty):
@@ -547,18 +586,41 @@ def tile_activity(rowmax, tr, always, act_prev, act):
         for b in range(nb):
             if rowmax[i, b] > 0.0:
                 wet[ti, b] = 1
+    for ti in range(nty):
+        for tj in range(ntx):
+            act[ti, tj] = wet[ti, tj]
+    for ti in range(nty):
+        i0 = ti * tr
+        i1 = min(i0 + tr, ny)
+        for tj in range(ntx):
+            if wet[ti, tj] == 0:
+                continue
+            j0 = tj * tc
+            j1 = min(j0 + tc, nx)
+            if ti > 0 and act[ti - 1, tj] == 0:
+                for j in range(j0, j1):
+                    if h[i0, j] > 0.0:
+                        act[ti - 1, tj] = 1
+                        break
+            if ti + 1 < nty and act[ti + 1, tj] == 0:
+                for j in range(j0, j1):
+                    if h[i1 - 1, j] > 0.0:
+                        act[ti + 1, tj] = 1
+                        break
+            if tj > 0 and act[ti, tj - 1] == 0:
+                for i in range(i0, i1):
+                    if h[i, j0] > 0.0:
+                        act[ti, tj - 1] = 1
+                        break
+            if tj + 1 < ntx and act[ti, tj + 1] == 0:
+                for i in range(i0, i1):
+                    if h[i, j1 - 1] > 0.0:
+                        act[ti, tj + 1] = 1
+                        break
     off = 0
     for ti in range(nty):
         for tj in range(ntx):
-            a = 0
-            for di in range(-1, 2):
-                for dj in range(-1, 2):
-                    u = ti + di
-                    v = tj + dj
-                    if 0 <= u < nty and 0 <= v < ntx and wet[u, v] != 0:
-                        a = 1
-            act[ti, tj] = a
-            if act_prev[ti, tj] != 0 and a == 0:
+            if act_prev[ti, tj] != 0 and act[ti, tj] == 0:
                 off += 1
     return off
 
@@ -624,7 +686,7 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
             froude_max, fallback, arrival_depth, speed_depth, d_mid, d_high, v_high, tr, tc):
     """Time steps from ``t`` until ``t_stop`` (or ``max_steps``): the whole loop in compiled code.
 
-    ``st`` = (h, hlo, z, nman, flags, inf_rate, drn_rate, dfcls, dftab, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth,
+    ``st`` = (h, hlo, z, nman, flags, inf_rate, drn_rate, dfmid, dfhigh, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth,
     max_speed, max_hazard, arrival, ledger_rows, rowmax, act, act_prev, base_always,
     rain_tiles, tile_cells); ``bc`` = (mode, value) arrays of the west, east, north and
     south edges; ``fo`` = forcing arrays (see :meth:`simulation.flood.model.FloodModel._pack`).
@@ -634,7 +696,7 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
     ``t_stop`` or ``max_steps``; 1 = unstable (``info`` = the depth reached); 2 = the
     fixed time step breaks the CFL condition (``info`` = the CFL limit).
     """
-    (h, hlo, z, nman, flags, inf_rate, drn_rate, dfcls, dftab, qx, qy, qxn, qyn, fac, initial_loss, rain_field,
+    (h, hlo, z, nman, flags, inf_rate, drn_rate, dfmid, dfhigh, qx, qy, qxn, qyn, fac, initial_loss, rain_field,
      max_depth, max_speed, max_hazard, arrival, ledger_rows, rowmax, act, act_prev, base_always, rain_tiles,
      tile_cells) = st
     bcw_mode, bcw_val, bce_mode, bce_val, bcn_mode, bcn_val, bcs_mode, bcs_val = bc
@@ -748,7 +810,7 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
         for a in range(act.shape[0]):
             for b in range(act.shape[1]):
                 act_prev[a, b] = act[a, b]
-        off = tile_activity(rowmax, tr, always, act_prev, act)
+        off = tile_activity(h, rowmax, tr, tc, always, act_prev, act)
         if off > 0:
             zero_faces(qx, qy, qxn, qyn, act_prev, act, tr, tc)
         n_active = 0.0
@@ -761,7 +823,7 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
                  bcs_mode, bcs_val, act, tr, tc, 0, ny, 0, nb,
                  dt=dt, dx=dx, g=g, theta=theta, h_min=h_min, froude_max=froude_max, fallback=fallback)
         outflow_factor(h, qxn, qyn, fac, act, tr, tc, 0, ny, 0, nb, dt=dt, dx=dx)
-        continuity(h, hlo, flags, inf_rate, drn_rate, dfcls, dftab, qxn, qyn, fac, qx, qy, initial_loss, rain_field, max_depth, max_speed,
+        continuity(h, hlo, flags, inf_rate, drn_rate, dfmid, dfhigh, qxn, qyn, fac, qx, qy, initial_loss, rain_field, max_depth, max_speed,
                    max_hazard, arrival, ledger_rows, rowmax, act, tr, tc, 0, ny, 0, nb,
                    dt=dt, dx=dx, rain_rate=rate, use_rain_field=use_rain_field, t_end=t_end,
                    arrival_depth=arrival_depth, speed_depth=speed_depth, d_mid=d_mid, d_high=d_high,

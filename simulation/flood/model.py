@@ -475,8 +475,8 @@ class FloodModel(Model):
         self.flags = (self.wall.astype(np.uint8) | (self._held_mask().astype(np.uint8) << 1))
         self.inf_rate = inf.astype(np.float32)
         self.drn_rate = drn.astype(np.float32)
-        self.dfcls = np.ascontiguousarray(lc, dtype=np.uint8)
-        self.dftab = np.ascontiguousarray(np.stack([tab_dfm, tab_dfh], axis=1), dtype=np.float32)
+        self.dfmid = np.ascontiguousarray(tab_dfm[lc], dtype=np.float32)  # debris factors per cell (mid, high)
+        self.dfhigh = np.ascontiguousarray(tab_dfh[lc], dtype=np.float32)
         self.initial_loss = ini.astype(np.float32)
         self.nman = np.where(self.wall, -1.0, n).astype(np.float32)  # Manning n per cell, negative = wall
 
@@ -715,7 +715,7 @@ class FloodModel(Model):
             cat([s_.times for s_ in el_ser], np.float64), cat([s_.values for s_ in el_ser], np.float64),
             off([s_.times for s_ in el_ser]),
         )
-        self._st = (self.h, self.hlo, self.z, self.nman, self.flags, self.inf_rate, self.drn_rate, self.dfcls, self.dftab, self.qx, self.qy, self.qxn, self.qyn, self.fac,
+        self._st = (self.h, self.hlo, self.z, self.nman, self.flags, self.inf_rate, self.drn_rate, self.dfmid, self.dfhigh, self.qx, self.qy, self.qxn, self.qyn, self.fac,
                     self.initial_loss, self.rain_field, self.max_depth, self.max_speed, self.max_hazard,
                     self.arrival, self.ledger_rows, self.rowmax, self.act, self.act_prev, self.base_always,
                     self._rain_tiles, self._tile_cells)

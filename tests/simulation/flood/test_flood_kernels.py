@@ -29,16 +29,15 @@ def random_state(seed=0, *, walls=True):
 
 
 def cell_params(wall, infil=None, drain=None, dfm=None, dfh=None):
-    """The continuity kernel's per-cell inputs: flags, rates [m/s], debris class and table."""
+    """The continuity kernel's per-cell inputs: flags, rates [m/s], debris factors (mid, high)."""
     shape = wall.shape
     zeros = np.zeros(shape)
     flags = wall.astype(np.uint8)
     dfm = dfm if dfm is not None else zeros
     dfh = dfh if dfh is not None else zeros
-    pairs, dfcls = np.unique(np.stack([dfm.ravel(), dfh.ravel()], 1), axis=0, return_inverse=True)
     return (flags, (infil if infil is not None else zeros).astype(np.float32),
             (drain if drain is not None else zeros).astype(np.float32),
-            dfcls.reshape(shape).astype(np.uint8), pairs.astype(np.float32))
+            dfm.astype(np.float32), dfh.astype(np.float32))
 
 
 def nman(n, wall):
@@ -225,17 +224,25 @@ def test_windows_in_any_order_give_the_same_bits():
         np.testing.assert_array_equal(a, b)
 
 
-def test_tile_activity_dilates_wet_and_source_tiles():
+def test_tile_activity_wakes_the_neighbours_that_water_touches():
+    """Wet and source tiles are active, and each edge neighbour whose shared edge holds water; nothing else."""
+    tr, tc = 4, 3
+    h = np.zeros((12, 15), np.float32)
+    h[5, 7] = 0.3  # inside tile (1, 2): wakes no neighbour
+    h[6, 6] = 0.01  # on the west edge of tile (1, 2): wakes (1, 1)
+    h[4, 8] = 0.02  # north-east corner of tile (1, 2): wakes (0, 2) and (1, 3), not the diagonal (0, 3)
     rowmax = np.zeros((12, 5))
-    rowmax[5, 2] = 0.3  # tile (1, 2) wet
+    for i in range(12):
+        for b in range(5):
+            rowmax[i, b] = h[i, b * tc:(b + 1) * tc].max()
     always = np.zeros((3, 5), np.uint8)
-    always[2, 4] = 1
+    always[2, 4] = 1  # a dry source tile: active, wakes nothing
     prev = np.ones((3, 5), np.uint8)
     act = np.zeros((3, 5), np.uint8)
-    off = K.tile_activity(rowmax, 4, always, prev, act)
+    off = K.tile_activity(h, rowmax, tr, tc, always, prev, act)
     expected = np.zeros((3, 5), np.uint8)
-    expected[0:3, 1:4] = 1
-    expected[1:3, 3:5] = 1
+    for t in [(1, 2), (1, 1), (0, 2), (1, 3), (2, 4)]:
+        expected[t] = 1
     np.testing.assert_array_equal(act, expected)
     assert off == 15 - expected.sum()
 

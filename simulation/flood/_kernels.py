@@ -372,17 +372,19 @@ def _cell_fluxes(qxr, qn_, qs_, fm, fn, fs, qx_out, qy_out, net, su, sv, k):
 
 
 @njit(cache=True, error_model="numpy")
-def _cell_depths(hr, lor, ilr, net, flags, inf, drn, rain, rain_dt, use_rain, dt, vols):
+def _cell_depths(hr, lor, ilr, net, flags, inf, drn, rain, rain_dt, dt, v_rain, v_ini, v_inf, v_drn, v_clamp):
     """New depths of a row of cells: fluxes + rain, then initial loss, infiltration, drainage (each limited).
 
     The depth is ``hr + lor``: a float32 value and the float32 rounding remainder of the
     float64 update (compensated summation), so that increments far below the float32
     resolution of a deep cell (a pond draining slowly over its sill) are neither lost
     nor created. ``flags`` bit 0 marks walls (no rain); ``inf``, ``drn`` are rates [m s-1];
-    rain is ``rain_dt`` [m] per step, times ``rain[m]`` when ``use_rain``.
+    rain is ``rain_dt`` [m] per step times ``rain[m]`` (a row of ones for uniform rain: a
+    load under a condition, or 2-D outputs, kept this loop from vectorising; 5.4 -> 3.6 ns
+    per cell). The volumes of each cell go to the 1-D ``v_*`` rows [m].
     """
     for m in range(net.shape[0]):
-        r = rain_dt * (np.float64(rain[m]) if use_rain else 1.0)
+        r = rain_dt * np.float64(rain[m])
         r = r if (flags[m] & 1) == 0 else 0.0
         hn = np.float64(hr[m]) + np.float64(lor[m]) + net[m] + r
         pos = hn > 0.0
@@ -399,11 +401,59 @@ def _cell_depths(hr, lor, ilr, net, flags, inf, drn, rain, rain_dt, use_rain, dt
         h32 = np.float32(hn)
         hr[m] = h32
         lor[m] = np.float32(hn - np.float64(h32))
-        vols[0, m] = r
-        vols[1, m] = t1
-        vols[2, m] = t2
-        vols[3, m] = t3
-        vols[4, m] = clamp
+        v_rain[m] = r
+        v_ini[m] = t1
+        v_inf[m] = t2
+        v_drn[m] = t3
+        v_clamp[m] = clamp
+
+
+@njit(cache=True, error_model="numpy")
+def _cell_depths_ga(hr, lor, ilr, net, flags, ga_k, ga_s, ga_f, drn, rain, rain_dt, dt,
+                    v_rain, v_ini, v_inf, v_drn, v_clamp):
+    """:func:`_cell_depths` with Green-Ampt infiltration instead of a constant rate.
+
+    ``ga_k`` is the saturated conductivity K [m s-1] (0 = impervious), ``ga_s`` the product
+    psi x (moisture deficit) S [m], ``ga_f`` the cumulative infiltration F [m] (float64, updated).
+    The capacity over the step integrates the Green-Ampt rate equation dF/dt = K (1 + S / F) by
+    the implicit midpoint rule, ``dF = a (1 + S / (F + dF / 2))`` with ``a = K dt``: its positive
+    root ``dF = 4 a (F + S) / ((2F - a) + sqrt((2F - a)^2 + 8 a (F + S)))`` (written
+    ``(sqrt(...) - (2F - a)) / 2`` when ``2F <= a``) has no cancellation, is ``~sqrt(2 a S)`` at
+    F = 0 (the exact early-time solution) and K dt when S = 0 (a constant rate). After 10 min and
+    2 h of ponding on a loam at 2.3 s steps, F is within 5e-6 of the implicit Green-Ampt solution
+    ``F - S ln(1 + F / S) = K t`` (backward Euler: 4e-3).
+    """
+    for m in range(net.shape[0]):
+        r = rain_dt * np.float64(rain[m])
+        r = r if (flags[m] & 1) == 0 else 0.0
+        hn = np.float64(hr[m]) + np.float64(lor[m]) + net[m] + r
+        pos = hn > 0.0
+        il = np.float64(ilr[m])
+        t1 = min(il, hn) if pos else 0.0
+        hn -= t1
+        ilr[m] = il - t1
+        a = np.float64(ga_k[m]) * dt
+        f = ga_f[m]
+        sf = np.float64(ga_s[m]) + f
+        d = 2.0 * f - a
+        sq = np.sqrt(d * d + 8.0 * a * sf)
+        den = d + sq
+        cap = 4.0 * a * sf / (den if d > 0.0 else 1.0) if d > 0.0 else 0.5 * (sq - d)
+        t2 = min(cap, hn) if pos else 0.0
+        hn -= t2
+        ga_f[m] = f + t2
+        t3 = min(np.float64(drn[m]) * dt, hn) if pos else 0.0
+        hn -= t3
+        clamp = -hn if hn < 0.0 else 0.0
+        hn = max(hn, 0.0)
+        h32 = np.float32(hn)
+        hr[m] = h32
+        lor[m] = np.float32(hn - np.float64(h32))
+        v_rain[m] = r
+        v_ini[m] = t1
+        v_inf[m] = t2
+        v_drn[m] = t3
+        v_clamp[m] = clamp
 
 
 @njit(cache=True, error_model="numpy")
@@ -472,9 +522,9 @@ def _open_max(hr, flags):
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def continuity(h, hlo, flags, inf_rate, drn_rate, dfmid, dfhigh, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
-               max_depth, max_speed, max_hazard, arrival,
+               ga_k, ga_s, ga_f, max_depth, max_speed, max_hazard, arrival,
                ledger, rowmax, active, tr, tc, r0, r1, b0, b1,
-               dt, dx, rain_rate, use_rain_field, t_end, arrival_depth, speed_depth,
+               dt, dx, rain_rate, use_rain_field, green_ampt, t_end, arrival_depth, speed_depth,
                d_mid, d_high, v_high):
     """Continuity pass, fused with losses and the maximum/arrival trackers.
 
@@ -483,7 +533,9 @@ def continuity(h, hlo, flags, inf_rate, drn_rate, dfmid, dfhigh, qxn, qyn, fac, 
     discharges are stored back in ``qx``, ``qy`` (the state of the next step). Losses:
     the remaining initial loss [m] first, then the constant infiltration rate
     ``inf_rate`` [m s-1], then the drainage capacity ``drn_rate`` [m s-1], each limited by
-    the water present. Rain [m s-1] is ``rain_rate`` times ``rain_field`` when
+    the water present; with ``green_ampt`` the rate is the Green-Ampt capacity of
+    :func:`_cell_depths_ga` (``ga_k``, ``ga_s``, ``ga_f``; 1 x 1 placeholders otherwise). Rain
+    [m s-1] is ``rain_rate`` times ``rain_field`` when
     ``use_rain_field``, else ``rain_rate``, on every cell that is not a wall. ``flags``:
     bit 0 wall, bit 1 held by a level boundary. ``dfmid``, ``dfhigh``: the debris factors per cell.
 
@@ -501,6 +553,7 @@ def continuity(h, hlo, flags, inf_rate, drn_rate, dfmid, dfhigh, qxn, qyn, fac, 
     ngrp = (r1 - r0 + ROWS_PER_TASK - 1) // ROWS_PER_TASK
     for grp in prange(ngrp):
         vols = np.empty((5, nx), np.float64)
+        ones = np.ones(nx, np.float32)
         net = np.empty(nx, np.float64)
         su = np.empty(nx, np.float32)
         sv = np.empty(nx, np.float32)
@@ -523,9 +576,15 @@ def continuity(h, hlo, flags, inf_rate, drn_rate, dfmid, dfhigh, qxn, qyn, fac, 
                 _cell_fluxes(qxn[i, j0:j1 + 1], qyn[i, j0:j1], qyn[i + 1, j0:j1], fac[i + 1, j0:j1 + 2],
                              fac[i, j0 + 1:j1 + 1], fac[i + 2, j0 + 1:j1 + 1], qx[i, j0:j1], qy[i, j0:j1],
                              net[:n], su[:n], sv[:n], k)
-                rrow = rain_field[i, j0:j1] if use_rain_field else rain_field[0, 0:1]
-                _cell_depths(h[i, j0:j1], hlo[i, j0:j1], initial_loss[i, j0:j1], net[:n], flags[i, j0:j1],
-                             inf_rate[i, j0:j1], drn_rate[i, j0:j1], rrow, rain_dt, use_rain_field, dt, vols[:, :n])
+                rrow = rain_field[i, j0:j1] if use_rain_field else ones[:n]
+                if green_ampt:
+                    _cell_depths_ga(h[i, j0:j1], hlo[i, j0:j1], initial_loss[i, j0:j1], net[:n], flags[i, j0:j1],
+                                    ga_k[i, j0:j1], ga_s[i, j0:j1], ga_f[i, j0:j1], drn_rate[i, j0:j1], rrow,
+                                    rain_dt, dt, vols[0, :n], vols[1, :n], vols[2, :n], vols[3, :n], vols[4, :n])
+                else:
+                    _cell_depths(h[i, j0:j1], hlo[i, j0:j1], initial_loss[i, j0:j1], net[:n], flags[i, j0:j1],
+                                 inf_rate[i, j0:j1], drn_rate[i, j0:j1], rrow, rain_dt, dt,
+                                 vols[0, :n], vols[1, :n], vols[2, :n], vols[3, :n], vols[4, :n])
                 _cell_trackers(h[i, j0:j1], su[:n], sv[:n], dfmid[i, j0:j1], dfhigh[i, j0:j1], max_depth[i, j0:j1],
                                max_speed[i, j0:j1], max_hazard[i, j0:j1], arrival[i, j0:j1], t_end,
                                arrival_depth, speed_depth, d_mid, d_high, v_high)
@@ -733,12 +792,12 @@ T_NTERMS = 10
 
 @njit(cache=True)
 def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed, alpha, dx, g, theta, h_min,
-            froude_max, fallback, arrival_depth, speed_depth, d_mid, d_high, v_high, tr, tc):
+            froude_max, fallback, arrival_depth, speed_depth, d_mid, d_high, v_high, tr, tc, green_ampt=False):
     """Time steps from ``t`` until ``t_stop`` (or ``max_steps``): the whole loop in compiled code.
 
     ``st`` = (h, hlo, z, nman, flags, inf_rate, drn_rate, dfmid, dfhigh, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth,
     max_speed, max_hazard, arrival, ledger_rows, rowmax, act, act_prev, base_always,
-    rain_tiles, tile_cells); ``bc`` = (mode, value) arrays of the west, east, north and
+    rain_tiles, tile_cells, ga_k, ga_s, ga_f); ``bc`` = (mode, value) arrays of the west, east, north and
     south edges; ``fo`` = forcing arrays (see :meth:`simulation.flood.model.FloodModel._pack`).
     Volumes are added to ``ledger[T_*]`` [m3].
 
@@ -748,7 +807,7 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
     """
     (h, hlo, z, nman, flags, inf_rate, drn_rate, dfmid, dfhigh, qx, qy, qxn, qyn, fac, initial_loss, rain_field,
      max_depth, max_speed, max_hazard, arrival, ledger_rows, rowmax, act, act_prev, base_always, rain_tiles,
-     tile_cells) = st
+     tile_cells, ga_k, ga_s, ga_f) = st
     bcw_mode, bcw_val, bce_mode, bce_val, bcn_mode, bcn_val, bcs_mode, bcs_val = bc
     (bps, rain_t, rain_v, use_rain_field, ring_cells, ring_weight, roof_unrouted,
      inf_cells, inf_coff, inf_t, inf_v, inf_soff,
@@ -873,9 +932,9 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
                  bcs_mode, bcs_val, act, tr, tc, 0, ny, 0, nb,
                  dt=dt, dx=dx, g=g, theta=theta, h_min=h_min, froude_max=froude_max, fallback=fallback)
         outflow_factor(h, qxn, qyn, fac, act, tr, tc, 0, ny, 0, nb, dt=dt, dx=dx)
-        continuity(h, hlo, flags, inf_rate, drn_rate, dfmid, dfhigh, qxn, qyn, fac, qx, qy, initial_loss, rain_field, max_depth, max_speed,
+        continuity(h, hlo, flags, inf_rate, drn_rate, dfmid, dfhigh, qxn, qyn, fac, qx, qy, initial_loss, rain_field, ga_k, ga_s, ga_f, max_depth, max_speed,
                    max_hazard, arrival, ledger_rows, rowmax, act, tr, tc, 0, ny, 0, nb,
-                   dt=dt, dx=dx, rain_rate=rate, use_rain_field=use_rain_field, t_end=t_end,
+                   dt=dt, dx=dx, rain_rate=rate, use_rain_field=use_rain_field, green_ampt=green_ampt, t_end=t_end,
                    arrival_depth=arrival_depth, speed_depth=speed_depth, d_mid=d_mid, d_high=d_high,
                    v_high=v_high)
         # -- ordered reduction of the per-(row, block) sums

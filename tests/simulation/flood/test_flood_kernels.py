@@ -12,6 +12,8 @@ from tests.simulation.flood import flood_naive as naive
 G = 9.80665
 NY, NX = 13, 17
 TR, TC = 4, 5  # small tiles so that blocks are partial at the edges
+#: the Green-Ampt arrays of the continuity pass when the model is off (1 x 1 placeholders)
+NO_GA = (np.zeros((1, 1), np.float32), np.zeros((1, 1), np.float32), np.zeros((1, 1), np.float64))
 
 
 def random_state(seed=0, *, walls=True):
@@ -160,9 +162,9 @@ def test_continuity_matches_reference(seed):
     ledger = np.full((NY, nb, K.L_NCOLS), np.nan)
     rowmax = np.full((NY, nb), np.nan)
     hlo = np.zeros_like(h2)
-    K.continuity(h2, hlo, *params, qxn, qyn, pad(fac), qx, qy, il2, np.zeros((1, 1), np.float32), md2, ms2, mh2, ar2,
+    K.continuity(h2, hlo, *params, qxn, qyn, pad(fac), qx, qy, il2, np.zeros((1, 1), np.float32), *NO_GA, md2, ms2, mh2, ar2,
                  ledger, rowmax, active_all(), TR, TC, 0, NY, 0, nb, dt=0.9, dx=1.5, rain_rate=1e-5,
-                 use_rain_field=False, t_end=42.0, arrival_depth=0.1, speed_depth=0.01, d_mid=0.25, d_high=0.75,
+                 use_rain_field=False, green_ampt=False, t_end=42.0, arrival_depth=0.1, speed_depth=0.01, d_mid=0.25, d_high=0.75,
                  v_high=2.0)
     rh, rqx, rqy, ril, rmd, rms, rmh, rar, vol = ref
     np.testing.assert_allclose(h2, rh, rtol=1e-6, atol=1e-7)
@@ -211,8 +213,8 @@ def test_windows_in_any_order_give_the_same_bits():
         for r0, r1, b0, b1 in order[::-1]:
             K.outflow_factor(hh, qxn, qyn, fac, act, TR, TC, r0, r1, b0, b1, **kw)
         for r0, r1, b0, b1 in order:
-            K.continuity(hh, np.zeros_like(hh), *params, qxn, qyn, fac, q1x, q1y, il, np.zeros((1, 1), np.float32), md, ms, mh, ar,
-                         led, rm, act, TR, TC, r0, r1, b0, b1, rain_rate=0.0, use_rain_field=False, t_end=1.0,
+            K.continuity(hh, np.zeros_like(hh), *params, qxn, qyn, fac, q1x, q1y, il, np.zeros((1, 1), np.float32), *NO_GA, md, ms, mh, ar,
+                         led, rm, act, TR, TC, r0, r1, b0, b1, rain_rate=0.0, use_rain_field=False, green_ampt=False, t_end=1.0,
                          arrival_depth=0.1, speed_depth=0.01, d_mid=0.25, d_high=0.75, v_high=2.0, **kw)
         return hh, q1x, q1y, led
 

@@ -22,7 +22,7 @@ State is float32; every volume is booked in float64 (rain, inflow, boundary in/o
 held cells, infiltration, initial loss, drainage, roof drainage) and checked against
 the storage change at every output time: the relative error is reported.
 
-Memory: 66 bytes per cell in the kernels (see :mod:`simulation.flood._kernels`), plus
+Memory: 73 bytes per cell in the kernels (+16 with Green-Ampt; see :mod:`simulation.flood._kernels`), plus
 the terrain/landcover/building inputs read once, plus 4 bytes per cell per depth snapshot.
 
 References

@@ -25,11 +25,13 @@ What is measured:
    threads, as cell-updates per second and as an effective memory bandwidth: the three passes stream
    :data:`BYTES_PER_UPDATE` bytes per cell update, compared with a plain NumPy copy measured in the
    same run.
-3. **Cost versus wet area**: a point inflow spreading on a dry 600 x 600 plain; milliseconds per step
+3. **Per pass**: nanoseconds per cell of the momentum, positivity and continuity passes on one thread
+   (500 x 500, every tile active).
+4. **Cost versus wet area**: a point inflow spreading on a dry 600 x 600 plain; milliseconds per step
    against the fraction of cells wet and of tiles computed (dry tiles are skipped).
-4. **Static screening** on 1000 x 1000 cells: priority-flood filling, fill-spill of 50 mm of runoff and a
+5. **Static screening** on 1000 x 1000 cells: priority-flood filling, fill-spill of 50 mm of runoff and a
    bathtub map, in cells per second (peers.md: a numba priority-flood does 7-9e6 cells/s).
-5. With ``--demo``: the demo town's thunderstorm (scenarios/library/thunderstorm.toml, baseline run)
+6. With ``--demo``: the demo town's thunderstorm (scenarios/library/thunderstorm.toml, baseline run)
    through the scenario kind, its wall time and throughput.
 
 Timings on a machine shared with other jobs are noisy: compare the ratios, rerun on a quiet machine.
@@ -53,9 +55,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-#: Bytes moved per cell update by the three passes (momentum 36, positivity 20, continuity 98: the arrays
-#: each pass reads and writes once, write-allocate of the output-only arrays included).
-BYTES_PER_UPDATE = 154
+#: Bytes moved per cell update by the three passes (momentum 36, positivity 20, continuity 105: the arrays
+#: each pass reads and writes once, write-allocate of the output-only arrays included; the continuity reads
+#: the debris factors as two float32 per cell so that its tracker loop vectorises).
+BYTES_PER_UPDATE = 161
 
 RAIN_MM_H = 60.0
 RAIN_S = 600.0
@@ -225,6 +228,61 @@ def kernel_throughput(copy_gbs: float, size: int = 1000, steps: int = 40) -> dic
     return out
 
 
+def per_pass(size: int = 500, repeat: int = 7) -> dict:
+    """Nanoseconds per cell of each pass on one thread (every tile active), best of ``repeat`` x 10 calls.
+
+    CPU time of the process (``time.process_time``) as well as wall time: on a machine shared with other
+    jobs the CPU time of a one-thread run is the steadier of the two.
+    """
+    import numba
+
+    from simulation.flood import FloodModel, Forcing, Rain
+    from simulation.flood import _kernels as K
+    from simulation.flood.parameters import DEBRIS_THRESHOLDS
+    from twin import Grid, Twin
+
+    z = smooth_dem(size, seed=3)
+    tw = Twin.empty(Grid(xmin=0.0, ymax=float(size), nrows=size, ncols=size, cell_size=1.0), terrain=z)
+    tw.set_layer("water_level", z + 0.05)
+    m = FloodModel(tw, forcing=Forcing(duration=3600.0, rain=Rain.constant(60.0, duration=3600.0)), threads=1,
+                   dt_max=0.2)
+    m.run_one_step(1.0)
+    numba.set_num_threads(1)
+    ny, nx = m.shape
+    act = np.ones_like(m.act)
+    bc = m._bc
+    dt, dx = 0.1, m.dx
+    kw = dict(dt=dt, dx=dx)
+
+    def momentum():
+        K.momentum(m.h, m.z, m.nman, m.qx, m.qy, m.qxn, m.qyn, *bc, act, m.tr, m.tc, 0, ny, 0, m.nb,
+                   g=9.80665, theta=0.8, h_min=1e-3, froude_max=1.0, fallback=True, **kw)
+
+    def positivity():
+        K.outflow_factor(m.h, m.qxn, m.qyn, m.fac, act, m.tr, m.tc, 0, ny, 0, m.nb, **kw)
+
+    def continuity():
+        K.continuity(m.h, m.hlo, m.flags, m.inf_rate, m.drn_rate, m.dfmid, m.dfhigh, m.qxn, m.qyn, m.fac, m.qx, m.qy,
+                     m.initial_loss, m.rain_field, m.ga_k, m.ga_s, m.ga_f, m.max_depth, m.max_speed, m.max_hazard, m.arrival, m.ledger_rows,
+                     m.rowmax, act, m.tr, m.tc, 0, ny, 0, m.nb, rain_rate=1e-5, use_rain_field=False, green_ampt=False, t_end=10.0,
+                     arrival_depth=0.1, speed_depth=0.01, d_mid=DEBRIS_THRESHOLDS["d_mid"],
+                     d_high=DEBRIS_THRESHOLDS["d_high"], v_high=DEBRIS_THRESHOLDS["v_high"], **kw)
+
+    out = {"cells": ny * nx, "tile": [m.tr, m.tc]}
+    for name, fn in (("momentum", momentum), ("positivity", positivity), ("continuity", continuity)):
+        fn()
+        cpu, wall = np.inf, np.inf
+        for _ in range(repeat):
+            c0, w0 = time.process_time(), time.perf_counter()
+            for _ in range(10):
+                fn()
+            cpu = min(cpu, (time.process_time() - c0) / 10)
+            wall = min(wall, (time.perf_counter() - w0) / 10)
+        out[name] = {"cpu_ns_per_cell": cpu * 1e9 / (ny * nx), "wall_ns_per_cell": wall * 1e9 / (ny * nx)}
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    return out
+
+
 def cost_vs_wet_area(size: int = 600, duration: float = 1800.0) -> dict:
     from simulation.flood import FloodModel, Forcing, Inflow
     from twin import Grid, Twin
@@ -233,7 +291,7 @@ def cost_vs_wet_area(size: int = 600, duration: float = 1800.0) -> dict:
                     terrain=np.zeros((size, size), np.float32))
     c = size / 2 + 0.5
     f = Forcing(duration=duration, inflows=[Inflow([(0, 5.0), (duration, 5.0)], (c, c), name="source")])
-    m = FloodModel(tw, forcing=f, tile=(16, 64))
+    m = FloodModel(tw, forcing=f)
     rows = []
     last = {"t": time.perf_counter(), "steps": 0, "cu": 0.0}
 
@@ -337,6 +395,11 @@ def main(argv=None) -> int:
         k = res["kernel"][f"{t}_threads"]
         print(f"{t} thread(s): {k['cell_updates_per_s']:.3g} cell-updates/s, {k['effective_GB_s']:.2f} GB/s = "
               f"{100 * k['fraction_of_copy_bandwidth']:.0f} % of the copy bandwidth")
+    res["per_pass"] = per_pass()
+    pp = res["per_pass"]
+    print(f"\nper pass, 1 thread, {pp['cells']} cells, every tile active (ns per cell: CPU time / wall time)")
+    for k in ("momentum", "positivity", "continuity"):
+        print(f"{k:<12}{pp[k]['cpu_ns_per_cell']:>8.2f}{pp[k]['wall_ns_per_cell']:>8.2f}")
     res["wet_area"] = cost_vs_wet_area()
     print("\ncost vs wet area (point inflow on a dry 600 x 600 plain)")
     print(f"{'t s':>8}{'wet %':>8}{'computed %':>12}{'ms/step':>10}")

@@ -32,6 +32,9 @@ Scenario file sections (explicit units everywhere)::
     drainage = "20 mm/h"                 # drainage network capacity on paved cells
     manning = { grass = 0.04 }           # per land-cover class
     infiltration = { grass = ["10 mm/h", "10 mm"] }
+    infiltration_model = "green_ampt"    # or "constant" (default): Green-Ampt with Rawls et al. (1983) soils
+    soil = { grass = "silt_loam" }       # soil texture per class (Green-Ampt), "none" = impervious
+    initial_saturation = 0.5             # Green-Ampt initial effective saturation (default 0.3)
     theta, alpha, h_min ("1 mm"), froude_max, dt_max ("10s"), roof_rain ("street"/"drain"),
     arrival_depth ("0.1 m"), speed_depth, flood_threshold ("0.1 m"), deep_threshold ("0.5 m")
 
@@ -89,7 +92,8 @@ _FORCING_KEYS = ("duration", "rain", "rain_duration", "rain_series", "permanent_
                  "river_edges",
                  "sea_level", "surge", "sea_edge", "inflows", "mode", "static_rise", "static_level")
 _PARAM_KEYS = ("cell_size", "drainage", "manning", "infiltration", "theta", "alpha", "h_min", "froude_max", "dt_max",
-               "roof_rain", "arrival_depth", "speed_depth", "flood_threshold", "deep_threshold")
+               "roof_rain", "arrival_depth", "speed_depth", "flood_threshold", "deep_threshold",
+               "infiltration_model", "soil", "initial_saturation")
 #: keys of each intervention type (besides ``type``), for the runner's checks
 _INTERVENTION_SPEC = {
     "dike": ("name", "line", "road", "crest", "height", "width"),
@@ -331,7 +335,14 @@ class FloodKind(Kind):
                 out[cls] = (parse_quantity(v[0], "rain_rate", name=f"[parameters] infiltration.{cls} rate"),
                             parse_quantity(v[1], "rain_depth", name=f"[parameters] infiltration.{cls} initial loss"))
             m["infiltration"] = out
-        for key in ("theta", "alpha", "froude_max"):
+        if "infiltration_model" in p:
+            m["infiltration_model"] = str(p["infiltration_model"])
+        if "soil" in p:
+            if not isinstance(p["soil"], dict):
+                raise TwinValueError("[parameters] soil: a table of land-cover class = soil texture, e.g. "
+                                     "{ grass = \"silt_loam\" }")
+            m["soil"] = {k: (None if str(v).lower() == "none" else str(v)) for k, v in p["soil"].items()}
+        for key in ("theta", "alpha", "froude_max", "initial_saturation"):
             if key in p:
                 if isinstance(p[key], bool) or not isinstance(p[key], (int, float)):
                     raise TwinValueError(f"[parameters] {key}: a number, got {p[key]!r}")

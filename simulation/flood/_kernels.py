@@ -22,9 +22,10 @@ over the whole grid. Parallelism is a ``prange`` over rows; sums are written per
 the number of threads.
 
 Memory per cell: ``z`` 4 + ``h`` 4 + its rounding remainder ``hlo`` 4 + Manning n 4 +
-flags 1 + infiltration and drainage rates 8 + land-cover code 1 + ``qx``, ``qy`` 8 + their
+flags 1 + infiltration and drainage rates 8 + debris factors 8 + ``qx``, ``qy`` 8 + their
 scratch copies 8 + outflow factor 4 + remaining initial loss 4 + trackers (max depth, max
-speed, max hazard, arrival time) 16 = 66 bytes (+ 4 with a rain raster).
+speed, max hazard, arrival time) 16 = 73 bytes (+ 4 with a rain raster, + 16 with Green-Ampt:
+K, S and the cumulative infiltration in float64).
 
 Vectorisation
 -------------
@@ -33,7 +34,12 @@ emits no negative-index wrap-around, and with ``error_model="numpy"`` (no divisi
 exception, which is an early exit) LLVM vectorises them; the momentum is float32 (8 lanes).
 The only indirect load (the debris factor by land cover) stays in the scalar hazard update.
 Measured on 1 core, 1000 x 1000: momentum 80 -> 9.4 ns per cell, continuity 110 -> 16 ns,
-against the same arithmetic written cell by cell.
+against the same arithmetic written cell by cell. No load may sit under a condition (load
+both values, then select) and outputs are 1-D rows: either kept a loop scalar. A pass hands
+a whole run of consecutive active blocks of a row to a loop at once, and the loops are
+inlined into the passes: per-call costs (slices, reference counts, loop set-up, alias
+checks) were ~0.7 us per 64-cell block (10 ns per cell) with a call per block, and inlining
+takes a 32-cell run of faces from 8.3 to 5.9 ns per face.
 
 Calling convention
 ------------------
@@ -65,6 +71,9 @@ L_BND_IN = 4
 L_BND_OUT = 5
 L_CLAMP = 6
 L_NCOLS = 7
+
+#: rows per parallel task (scratch buffers are allocated once per task)
+ROWS_PER_TASK = 8
 
 # boundary modes of edge faces
 BC_CLOSED = 0
@@ -126,7 +135,7 @@ _MAGIC = np.uint64(0x553EF0FF289DD794)
 _MAGIC32 = np.uint32(0x54A21D2A)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _faces_row(za_, zb_, ha_, hb_, na_, nb_, q_up, q0_, q_down, pa, pb, out, buf,
                dt, inv_dx, g, theta, h_min, froude_max, fallback):
     """Interior faces between two rows of cells ``a`` and ``b`` (1-D views, face ``k`` between
@@ -229,72 +238,78 @@ def momentum(h, z, nman, qx, qy, qxn, qyn,
     """
     ny, nx = h.shape
     inv_dx = 1.0 / dx
-    for i in prange(r0, r1):
-        ti = i // tr
-        buf = np.empty(tc, np.float32)
+    ngrp = (r1 - r0 + ROWS_PER_TASK - 1) // ROWS_PER_TASK
+    for grp in prange(ngrp):
+        buf = np.empty(nx + 1, np.float32)
         fbuf = np.empty(1, np.float64)
         ibuf = fbuf.view(np.uint64)
-        for b in range(b0, b1):
-            if active[ti, b] == 0:
-                continue
-            j0 = b * tc
-            j1 = min(j0 + tc, nx)
-            # interior x faces: the west faces of cells ja..j1-1
-            ja = max(j0, 1)
-            if j1 > ja:
-                m = j1 - ja
-                _faces_row(z[i, ja - 1:j1 - 1], z[i, ja:j1], h[i, ja - 1:j1 - 1], h[i, ja:j1],
-                           nman[i, ja - 1:j1 - 1], nman[i, ja:j1], qx[i, ja - 1:j1 - 1], qx[i, ja:j1],
-                           qx[i, ja + 1:j1 + 1], qy[i, ja - 1:j1], qy[i + 1, ja - 1:j1], qxn[i, ja:j1], buf[:m],
-                           dt, inv_dx, g, theta, h_min, froude_max, fallback)
-            if j0 == 0:
-                nc = np.float64(nman[i, 0])
-                q = 0.0
-                if nc >= 0.0 and bcw_mode[i] != BC_CLOSED:
-                    zc = np.float64(z[i, 0])
-                    q = _boundary_q(np.float64(qx[i, 0]), np.float64(qx[i, 1]) if nx > 1 else np.float64(qx[i, 0]),
-                                    0.5 * (np.float64(qy[i, 0]) + np.float64(qy[i + 1, 0])),
-                                    zc + np.float64(h[i, 0]), zc, nc, bcw_mode[i], bcw_val[i], True,
-                                    dt, inv_dx, dx, g, theta, h_min, froude_max, fallback, fbuf, ibuf)
-                qxn[i, 0] = q
-            if j1 == nx:
-                nc = np.float64(nman[i, nx - 1])
-                q = 0.0
-                if nc >= 0.0 and bce_mode[i] != BC_CLOSED:
-                    zc = np.float64(z[i, nx - 1])
-                    q = _boundary_q(np.float64(qx[i, nx]), np.float64(qx[i, nx - 1]) if nx > 1 else np.float64(qx[i, nx]),
-                                    0.5 * (np.float64(qy[i, nx - 1]) + np.float64(qy[i + 1, nx - 1])),
-                                    zc + np.float64(h[i, nx - 1]), zc, nc, bce_mode[i], bce_val[i], False,
-                                    dt, inv_dx, dx, g, theta, h_min, froude_max, fallback, fbuf, ibuf)
-                qxn[i, nx] = q
-            # y faces: the north faces of row i
-            if i == 0:
-                for j in range(j0, j1):
-                    nc = np.float64(nman[0, j])
+        for i in range(r0 + grp * ROWS_PER_TASK, min(r0 + (grp + 1) * ROWS_PER_TASK, r1)):
+            ti = i // tr
+            b = b0
+            while b < b1:
+                if active[ti, b] == 0:
+                    b += 1
+                    continue
+                e = _span_end(active, ti, b, b1)
+                j0 = b * tc
+                j1 = min(e * tc, nx)
+                # interior x faces: the west faces of cells ja..j1-1
+                ja = max(j0, 1)
+                if j1 > ja:
+                    m = j1 - ja
+                    _faces_row(z[i, ja - 1:j1 - 1], z[i, ja:j1], h[i, ja - 1:j1 - 1], h[i, ja:j1],
+                               nman[i, ja - 1:j1 - 1], nman[i, ja:j1], qx[i, ja - 1:j1 - 1], qx[i, ja:j1],
+                               qx[i, ja + 1:j1 + 1], qy[i, ja - 1:j1], qy[i + 1, ja - 1:j1], qxn[i, ja:j1], buf[:m],
+                               dt, inv_dx, g, theta, h_min, froude_max, fallback)
+                if j0 == 0:
+                    nc = np.float64(nman[i, 0])
                     q = 0.0
-                    if nc >= 0.0 and bcn_mode[j] != BC_CLOSED:
-                        zc = np.float64(z[0, j])
-                        q = _boundary_q(np.float64(qy[0, j]), np.float64(qy[1, j]) if ny > 1 else np.float64(qy[0, j]),
-                                        0.5 * (np.float64(qx[0, j]) + np.float64(qx[0, j + 1])),
-                                        zc + np.float64(h[0, j]), zc, nc, bcn_mode[j], bcn_val[j], True,
+                    if nc >= 0.0 and bcw_mode[i] != BC_CLOSED:
+                        zc = np.float64(z[i, 0])
+                        q = _boundary_q(np.float64(qx[i, 0]), np.float64(qx[i, 1]) if nx > 1 else np.float64(qx[i, 0]),
+                                        0.5 * (np.float64(qy[i, 0]) + np.float64(qy[i + 1, 0])),
+                                        zc + np.float64(h[i, 0]), zc, nc, bcw_mode[i], bcw_val[i], True,
                                         dt, inv_dx, dx, g, theta, h_min, froude_max, fallback, fbuf, ibuf)
-                    qyn[0, j] = q
-            else:
-                _faces_row(z[i - 1, j0:j1], z[i, j0:j1], h[i - 1, j0:j1], h[i, j0:j1], nman[i - 1, j0:j1],
-                           nman[i, j0:j1], qy[i - 1, j0:j1], qy[i, j0:j1], qy[i + 1, j0:j1],
-                           qx[i - 1, j0:j1 + 1], qx[i, j0:j1 + 1], qyn[i, j0:j1], buf[:j1 - j0],
-                           dt, inv_dx, g, theta, h_min, froude_max, fallback)
-            if i == ny - 1:
-                for j in range(j0, j1):
-                    nc = np.float64(nman[ny - 1, j])
+                    qxn[i, 0] = q
+                if j1 == nx:
+                    nc = np.float64(nman[i, nx - 1])
                     q = 0.0
-                    if nc >= 0.0 and bcs_mode[j] != BC_CLOSED:
-                        zc = np.float64(z[ny - 1, j])
-                        q = _boundary_q(np.float64(qy[ny, j]), np.float64(qy[ny - 1, j]) if ny > 1 else np.float64(qy[ny, j]),
-                                        0.5 * (np.float64(qx[ny - 1, j]) + np.float64(qx[ny - 1, j + 1])),
-                                        zc + np.float64(h[ny - 1, j]), zc, nc, bcs_mode[j], bcs_val[j], False,
+                    if nc >= 0.0 and bce_mode[i] != BC_CLOSED:
+                        zc = np.float64(z[i, nx - 1])
+                        q = _boundary_q(np.float64(qx[i, nx]), np.float64(qx[i, nx - 1]) if nx > 1 else np.float64(qx[i, nx]),
+                                        0.5 * (np.float64(qy[i, nx - 1]) + np.float64(qy[i + 1, nx - 1])),
+                                        zc + np.float64(h[i, nx - 1]), zc, nc, bce_mode[i], bce_val[i], False,
                                         dt, inv_dx, dx, g, theta, h_min, froude_max, fallback, fbuf, ibuf)
-                    qyn[ny, j] = q
+                    qxn[i, nx] = q
+                # y faces: the north faces of row i
+                if i == 0:
+                    for j in range(j0, j1):
+                        nc = np.float64(nman[0, j])
+                        q = 0.0
+                        if nc >= 0.0 and bcn_mode[j] != BC_CLOSED:
+                            zc = np.float64(z[0, j])
+                            q = _boundary_q(np.float64(qy[0, j]), np.float64(qy[1, j]) if ny > 1 else np.float64(qy[0, j]),
+                                            0.5 * (np.float64(qx[0, j]) + np.float64(qx[0, j + 1])),
+                                            zc + np.float64(h[0, j]), zc, nc, bcn_mode[j], bcn_val[j], True,
+                                            dt, inv_dx, dx, g, theta, h_min, froude_max, fallback, fbuf, ibuf)
+                        qyn[0, j] = q
+                else:
+                    _faces_row(z[i - 1, j0:j1], z[i, j0:j1], h[i - 1, j0:j1], h[i, j0:j1], nman[i - 1, j0:j1],
+                               nman[i, j0:j1], qy[i - 1, j0:j1], qy[i, j0:j1], qy[i + 1, j0:j1],
+                               qx[i - 1, j0:j1 + 1], qx[i, j0:j1 + 1], qyn[i, j0:j1], buf[:j1 - j0],
+                               dt, inv_dx, g, theta, h_min, froude_max, fallback)
+                if i == ny - 1:
+                    for j in range(j0, j1):
+                        nc = np.float64(nman[ny - 1, j])
+                        q = 0.0
+                        if nc >= 0.0 and bcs_mode[j] != BC_CLOSED:
+                            zc = np.float64(z[ny - 1, j])
+                            q = _boundary_q(np.float64(qy[ny, j]), np.float64(qy[ny - 1, j]) if ny > 1 else np.float64(qy[ny, j]),
+                                            0.5 * (np.float64(qx[ny - 1, j]) + np.float64(qx[ny - 1, j + 1])),
+                                            zc + np.float64(h[ny - 1, j]), zc, nc, bcs_mode[j], bcs_val[j], False,
+                                            dt, inv_dx, dx, g, theta, h_min, froude_max, fallback, fbuf, ibuf)
+                        qyn[ny, j] = q
+                b = e
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -309,38 +324,52 @@ def outflow_factor(h, qxn, qyn, fac, active, tr, tc, r0, r1, b0, b1, dt, dx):
     """
     nx = h.shape[1]
     k = dt / dx
-    for i in prange(r0, r1):
-        ti = i // tr
-        for b in range(b0, b1):
-            if active[ti, b] == 0:
-                continue
-            j0 = b * tc
-            j1 = min(j0 + tc, nx)
-            qxr = qxn[i, j0:j1 + 1]
-            qn = qyn[i, j0:j1]
-            qs = qyn[i + 1, j0:j1]
-            hr = h[i, j0:j1]
-            out_ = fac[i + 1, j0 + 1:j1 + 1]
-            for m in range(j1 - j0):
-                out = (max(np.float64(qxr[m + 1]), 0.0) + max(-np.float64(qxr[m]), 0.0)
-                       + max(np.float64(qs[m]), 0.0) + max(-np.float64(qn[m]), 0.0)) * k
-                hc = np.float64(hr[m])
-                out_[m] = hc / (out if out > hc else 1.0) if out > hc else 1.0
+    ngrp = (r1 - r0 + ROWS_PER_TASK - 1) // ROWS_PER_TASK
+    for grp in prange(ngrp):
+        for i in range(r0 + grp * ROWS_PER_TASK, min(r0 + (grp + 1) * ROWS_PER_TASK, r1)):
+            ti = i // tr
+            b = b0
+            while b < b1:
+                if active[ti, b] == 0:
+                    b += 1
+                    continue
+                e = _span_end(active, ti, b, b1)
+                j0 = b * tc
+                j1 = min(e * tc, nx)
+                qxr = qxn[i, j0:j1 + 1]
+                qn = qyn[i, j0:j1]
+                qs = qyn[i + 1, j0:j1]
+                hr = h[i, j0:j1]
+                out_ = fac[i + 1, j0 + 1:j1 + 1]
+                for m in range(j1 - j0):
+                    out = (max(np.float64(qxr[m + 1]), 0.0) + max(-np.float64(qxr[m]), 0.0)
+                           + max(np.float64(qs[m]), 0.0) + max(-np.float64(qn[m]), 0.0)) * k
+                    hc = np.float64(hr[m])
+                    out_[m] = hc / (out if out > hc else 1.0) if out > hc else 1.0
+                b = e
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _cell_fluxes(qxr, qn_, qs_, fm, fn, fs, qx_out, qy_out, net, su, sv, k):
-    """Donor-scaled discharges of the four faces of a row of cells: net depth change and sums for speeds."""
+    """Donor-scaled discharges of the four faces of a row of cells: net depth change and sums for speeds.
+
+    Every factor is loaded unconditionally and then selected: a load under a condition
+    keeps LLVM from vectorising the loop (measured 4.9 -> 3.2 ns per cell).
+    """
     for m in range(net.shape[0]):
         fself = np.float64(fm[m + 1])
+        fw = np.float64(fm[m])
+        fe = np.float64(fm[m + 2])
+        fnn = np.float64(fn[m])
+        fss = np.float64(fs[m])
         q = np.float64(qxr[m])
-        qw = q * (np.float64(fm[m]) if q > 0.0 else fself)
+        qw = q * (fw if q > 0.0 else fself)
         q2 = np.float64(qxr[m + 1])
-        qe = q2 * (fself if q2 > 0.0 else np.float64(fm[m + 2]))
+        qe = q2 * (fself if q2 > 0.0 else fe)
         q3 = np.float64(qn_[m])
-        qn = q3 * (np.float64(fn[m]) if q3 > 0.0 else fself)
+        qn = q3 * (fnn if q3 > 0.0 else fself)
         q4 = np.float64(qs_[m])
-        qs = q4 * (fself if q4 > 0.0 else np.float64(fs[m]))
+        qs = q4 * (fself if q4 > 0.0 else fss)
         qx_out[m] = qw
         qy_out[m] = qn
         net[m] = (qw - qe + qn - qs) * k
@@ -348,18 +377,20 @@ def _cell_fluxes(qxr, qn_, qs_, fm, fn, fs, qx_out, qy_out, net, su, sv, k):
         sv[m] = qn + qs
 
 
-@njit(cache=True, error_model="numpy")
-def _cell_depths(hr, lor, ilr, net, flags, inf, drn, rain, rain_dt, use_rain, dt, vols):
+@njit(cache=True, error_model="numpy", inline="always")
+def _cell_depths(hr, lor, ilr, net, flags, inf, drn, rain, rain_dt, dt, v_rain, v_ini, v_inf, v_drn, v_clamp):
     """New depths of a row of cells: fluxes + rain, then initial loss, infiltration, drainage (each limited).
 
     The depth is ``hr + lor``: a float32 value and the float32 rounding remainder of the
     float64 update (compensated summation), so that increments far below the float32
     resolution of a deep cell (a pond draining slowly over its sill) are neither lost
     nor created. ``flags`` bit 0 marks walls (no rain); ``inf``, ``drn`` are rates [m s-1];
-    rain is ``rain_dt`` [m] per step, times ``rain[m]`` when ``use_rain``.
+    rain is ``rain_dt`` [m] per step times ``rain[m]`` (a row of ones for uniform rain: a
+    load under a condition, or 2-D outputs, kept this loop from vectorising; 5.4 -> 3.6 ns
+    per cell). The volumes of each cell go to the 1-D ``v_*`` rows [m].
     """
     for m in range(net.shape[0]):
-        r = rain_dt * (np.float64(rain[m]) if use_rain else 1.0)
+        r = rain_dt * np.float64(rain[m])
         r = r if (flags[m] & 1) == 0 else 0.0
         hn = np.float64(hr[m]) + np.float64(lor[m]) + net[m] + r
         pos = hn > 0.0
@@ -376,17 +407,67 @@ def _cell_depths(hr, lor, ilr, net, flags, inf, drn, rain, rain_dt, use_rain, dt
         h32 = np.float32(hn)
         hr[m] = h32
         lor[m] = np.float32(hn - np.float64(h32))
-        vols[0, m] = r
-        vols[1, m] = t1
-        vols[2, m] = t2
-        vols[3, m] = t3
-        vols[4, m] = clamp
+        v_rain[m] = r
+        v_ini[m] = t1
+        v_inf[m] = t2
+        v_drn[m] = t3
+        v_clamp[m] = clamp
 
 
-@njit(cache=True, error_model="numpy")
-def _cell_trackers(hr, su, sv, dfc, dftab, mdr, msr, mhr, arr, t_end, arrival_depth, speed_depth, d_mid, d_high, v_high):
+@njit(cache=True, error_model="numpy", inline="always")
+def _cell_depths_ga(hr, lor, ilr, net, flags, ga_k, ga_s, ga_f, drn, rain, rain_dt, dt,
+                    v_rain, v_ini, v_inf, v_drn, v_clamp):
+    """:func:`_cell_depths` with Green-Ampt infiltration instead of a constant rate.
+
+    ``ga_k`` is the saturated conductivity K [m s-1] (0 = impervious), ``ga_s`` the product
+    psi x (moisture deficit) S [m], ``ga_f`` the cumulative infiltration F [m] (float64, updated).
+    The capacity over the step integrates the Green-Ampt rate equation dF/dt = K (1 + S / F) by
+    the implicit midpoint rule, ``dF = a (1 + S / (F + dF / 2))`` with ``a = K dt``: its positive
+    root ``dF = 4 a (F + S) / ((2F - a) + sqrt((2F - a)^2 + 8 a (F + S)))`` (written
+    ``(sqrt(...) - (2F - a)) / 2`` when ``2F <= a``) has no cancellation, is ``~sqrt(2 a S)`` at
+    F = 0 (the exact early-time solution) and K dt when S = 0 (a constant rate). After 10 min and
+    2 h of ponding on a loam at 2.3 s steps, F is within 5e-6 of the implicit Green-Ampt solution
+    ``F - S ln(1 + F / S) = K t`` (backward Euler: 4e-3).
+    """
+    for m in range(net.shape[0]):
+        r = rain_dt * np.float64(rain[m])
+        r = r if (flags[m] & 1) == 0 else 0.0
+        hn = np.float64(hr[m]) + np.float64(lor[m]) + net[m] + r
+        pos = hn > 0.0
+        il = np.float64(ilr[m])
+        t1 = min(il, hn) if pos else 0.0
+        hn -= t1
+        ilr[m] = il - t1
+        a = np.float64(ga_k[m]) * dt
+        f = ga_f[m]
+        sf = np.float64(ga_s[m]) + f
+        d = 2.0 * f - a
+        sq = np.sqrt(d * d + 8.0 * a * sf)
+        den = d + sq
+        cap = 4.0 * a * sf / (den if d > 0.0 else 1.0) if d > 0.0 else 0.5 * (sq - d)
+        t2 = min(cap, hn) if pos else 0.0
+        hn -= t2
+        ga_f[m] = f + t2
+        t3 = min(np.float64(drn[m]) * dt, hn) if pos else 0.0
+        hn -= t3
+        clamp = -hn if hn < 0.0 else 0.0
+        hn = max(hn, 0.0)
+        h32 = np.float32(hn)
+        hr[m] = h32
+        lor[m] = np.float32(hn - np.float64(h32))
+        v_rain[m] = r
+        v_ini[m] = t1
+        v_inf[m] = t2
+        v_drn[m] = t3
+        v_clamp[m] = clamp
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _cell_trackers(hr, su, sv, dfm, dfh, mdr, msr, mhr, arr, t_end, arrival_depth, speed_depth, d_mid, d_high, v_high):
     """Maximum depth, speed, hazard rating and arrival time of a row of cells, in float32 (the trackers'
-    precision). The debris factor comes from ``dftab[dfc[m]]`` (mid, high). Stored every step."""
+    precision). The debris factors are per cell (``dfm`` mid, ``dfh`` high), loaded unconditionally:
+    a class table (a gather) or a conditional load kept this loop scalar (measured 12.6 -> 2.9 ns per
+    cell on a loaded machine). Stored every step."""
     te = np.float32(t_end)
     ad = np.float32(arrival_depth)
     sd = np.float32(speed_depth)
@@ -407,17 +488,49 @@ def _cell_trackers(hr, su, sv, dfc, dftab, mdr, msr, mhr, arr, t_end, arrival_de
         v = np.float32(sv[m]) * inv2h
         spd = np.sqrt(u * u + v * v) if fast else zero
         msr[m] = max(msr[m], spd)
-        c = dfc[m]
-        df = dftab[c, 1] if (hd > dh) | (spd > vh) else (dftab[c, 0] if hd > dm else zero)
+        f_mid = dfm[m]
+        f_high = dfh[m]
+        df = f_high if (hd > dh) | (spd > vh) else (f_mid if hd > dm else zero)
         hz = hd * (spd + half) + df if hd > zero else zero
         mhr[m] = max(mhr[m], hz)
 
 
+@njit(cache=True, inline="always")
+def _sum4(v, n):
+    """``sum(v[:n])`` in a fixed order with four interleaved partial sums (deterministic, and twice as
+    fast as one chain of dependent additions)."""
+    a0 = 0.0
+    a1 = 0.0
+    a2 = 0.0
+    a3 = 0.0
+    m = 0
+    while m + 4 <= n:
+        a0 += v[m]
+        a1 += v[m + 1]
+        a2 += v[m + 2]
+        a3 += v[m + 3]
+        m += 4
+    while m < n:
+        a0 += v[m]
+        m += 1
+    return (a0 + a1) + (a2 + a3)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _open_max(hr, flags):
+    """Largest depth of a row of cells not held by a level boundary (flag bit 1), 0 if none."""
+    zero = np.float32(0.0)
+    hmx = zero
+    for m in range(hr.shape[0]):
+        hmx = max(hmx, hr[m] if (flags[m] & 2) == 0 else zero)
+    return hmx
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
-def continuity(h, hlo, flags, inf_rate, drn_rate, dfcls, dftab, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
-               max_depth, max_speed, max_hazard, arrival,
+def continuity(h, hlo, flags, inf_rate, drn_rate, dfmid, dfhigh, qxn, qyn, fac, qx, qy, initial_loss, rain_field,
+               ga_k, ga_s, ga_f, max_depth, max_speed, max_hazard, arrival,
                ledger, rowmax, active, tr, tc, r0, r1, b0, b1,
-               dt, dx, rain_rate, use_rain_field, t_end, arrival_depth, speed_depth,
+               dt, dx, rain_rate, use_rain_field, green_ampt, t_end, arrival_depth, speed_depth,
                d_mid, d_high, v_high):
     """Continuity pass, fused with losses and the maximum/arrival trackers.
 
@@ -426,9 +539,11 @@ def continuity(h, hlo, flags, inf_rate, drn_rate, dfcls, dftab, qxn, qyn, fac, q
     discharges are stored back in ``qx``, ``qy`` (the state of the next step). Losses:
     the remaining initial loss [m] first, then the constant infiltration rate
     ``inf_rate`` [m s-1], then the drainage capacity ``drn_rate`` [m s-1], each limited by
-    the water present. Rain [m s-1] is ``rain_rate`` times ``rain_field`` when
+    the water present; with ``green_ampt`` the rate is the Green-Ampt capacity of
+    :func:`_cell_depths_ga` (``ga_k``, ``ga_s``, ``ga_f``; 1 x 1 placeholders otherwise). Rain
+    [m s-1] is ``rain_rate`` times ``rain_field`` when
     ``use_rain_field``, else ``rain_rate``, on every cell that is not a wall. ``flags``:
-    bit 0 wall, bit 1 held by a level boundary. ``dftab[dfcls]`` gives the debris factors.
+    bit 0 wall, bit 1 held by a level boundary. ``dfmid``, ``dfhigh``: the debris factors per cell.
 
     Per ``(row, block)``: ``ledger[i, b, L_*]`` volumes [m3] and ``rowmax[i, b]`` the
     largest depth [m] of the cells not held by a level boundary (0 when dry or inactive;
@@ -441,102 +556,141 @@ def continuity(h, hlo, flags, inf_rate, drn_rate, dfcls, dftab, qxn, qyn, fac, q
     k = dt / dx
     area = dx * dx
     rain_dt = rain_rate * dt
-    for i in prange(r0, r1):
-        ti = i // tr
-        vols = np.empty((5, tc), np.float64)
-        net = np.empty(tc, np.float64)
-        su = np.empty(tc, np.float32)
-        sv = np.empty(tc, np.float32)
-        for b in range(b0, b1):
-            for m in range(ledger.shape[2]):
-                ledger[i, b, m] = 0.0
-            rowmax[i, b] = 0.0
-            if active[ti, b] == 0:
-                continue
-            j0 = b * tc
-            j1 = min(j0 + tc, nx)
-            n = j1 - j0
-            _cell_fluxes(qxn[i, j0:j1 + 1], qyn[i, j0:j1], qyn[i + 1, j0:j1], fac[i + 1, j0:j1 + 2],
-                         fac[i, j0 + 1:j1 + 1], fac[i + 2, j0 + 1:j1 + 1], qx[i, j0:j1], qy[i, j0:j1],
-                         net[:n], su[:n], sv[:n], k)
-            rrow = rain_field[i, j0:j1] if use_rain_field else rain_field[0, 0:1]
-            _cell_depths(h[i, j0:j1], hlo[i, j0:j1], initial_loss[i, j0:j1], net[:n], flags[i, j0:j1],
-                         inf_rate[i, j0:j1], drn_rate[i, j0:j1], rrow, rain_dt, use_rain_field, dt, vols[:, :n])
-            _cell_trackers(h[i, j0:j1], su[:n], sv[:n], dfcls[i, j0:j1], dftab, max_depth[i, j0:j1],
-                           max_speed[i, j0:j1], max_hazard[i, j0:j1], arrival[i, j0:j1], t_end,
-                           arrival_depth, speed_depth, d_mid, d_high, v_high)
-            v_rain = 0.0
-            v_ini = 0.0
-            v_inf = 0.0
-            v_drn = 0.0
-            v_clamp = 0.0
-            hmx = 0.0
-            for m in range(n):
-                v_rain += vols[0, m]
-                v_ini += vols[1, m]
-                v_inf += vols[2, m]
-                v_drn += vols[3, m]
-                v_clamp += vols[4, m]
-                hj = np.float64(h[i, j0 + m])
-                if hj > hmx and (flags[i, j0 + m] & 2) == 0:
-                    hmx = hj
-            # edge faces: their scaled discharges and the volumes through them
-            v_bin = 0.0
-            v_bout = 0.0
-            if i == 0:
-                for j in range(j0, j1):
-                    q = np.float64(qyn[0, j])
-                    v = (q if q > 0.0 else q * np.float64(fac[1, j + 1])) * dt * dx
-                    if v > 0.0:
-                        v_bin += v
-                    else:
-                        v_bout -= v
-            if i == ny - 1:
-                for j in range(j0, j1):
-                    q = np.float64(qyn[ny, j])
-                    qs = q * np.float64(fac[ny, j + 1]) if q > 0.0 else q
-                    qy[ny, j] = qs
-                    v = -qs * dt * dx
-                    if v > 0.0:
-                        v_bin += v
-                    else:
-                        v_bout -= v
-            if j0 == 0:
-                q = np.float64(qxn[i, 0])
-                v = (q if q > 0.0 else q * np.float64(fac[i + 1, 1])) * dt * dx
-                if v > 0.0:
-                    v_bin += v
+    ngrp = (r1 - r0 + ROWS_PER_TASK - 1) // ROWS_PER_TASK
+    for grp in prange(ngrp):
+        vols = np.empty((5, nx), np.float64)
+        ones = np.ones(nx, np.float32)
+        net = np.empty(nx, np.float64)
+        su = np.empty(nx, np.float32)
+        sv = np.empty(nx, np.float32)
+        for i in range(r0 + grp * ROWS_PER_TASK, min(r0 + (grp + 1) * ROWS_PER_TASK, r1)):
+            ti = i // tr
+            for b in range(b0, b1):
+                for m in range(ledger.shape[2]):
+                    ledger[i, b, m] = 0.0
+                rowmax[i, b] = 0.0
+            b = b0
+            while b < b1:
+                if active[ti, b] == 0:
+                    b += 1
+                    continue
+                # a span of consecutive active blocks goes through the vector loops in one call
+                e = _span_end(active, ti, b, b1)
+                j0 = b * tc
+                j1 = min(e * tc, nx)
+                n = j1 - j0
+                _cell_fluxes(qxn[i, j0:j1 + 1], qyn[i, j0:j1], qyn[i + 1, j0:j1], fac[i + 1, j0:j1 + 2],
+                             fac[i, j0 + 1:j1 + 1], fac[i + 2, j0 + 1:j1 + 1], qx[i, j0:j1], qy[i, j0:j1],
+                             net[:n], su[:n], sv[:n], k)
+                rrow = rain_field[i, j0:j1] if use_rain_field else ones[:n]
+                if green_ampt:
+                    _cell_depths_ga(h[i, j0:j1], hlo[i, j0:j1], initial_loss[i, j0:j1], net[:n], flags[i, j0:j1],
+                                    ga_k[i, j0:j1], ga_s[i, j0:j1], ga_f[i, j0:j1], drn_rate[i, j0:j1], rrow,
+                                    rain_dt, dt, vols[0, :n], vols[1, :n], vols[2, :n], vols[3, :n], vols[4, :n])
                 else:
-                    v_bout -= v
-            if j1 == nx:
-                q = np.float64(qxn[i, nx])
-                qe = q * np.float64(fac[i + 1, nx]) if q > 0.0 else q
-                qx[i, nx] = qe
-                v = -qe * dt * dx
-                if v > 0.0:
-                    v_bin += v
-                else:
-                    v_bout -= v
-            ledger[i, b, L_RAIN] = v_rain * area
-            ledger[i, b, L_INFIL] = v_inf * area
-            ledger[i, b, L_INITIAL] = v_ini * area
-            ledger[i, b, L_DRAIN] = v_drn * area
-            ledger[i, b, L_BND_IN] = v_bin
-            ledger[i, b, L_BND_OUT] = v_bout
-            ledger[i, b, L_CLAMP] = v_clamp * area
-            rowmax[i, b] = hmx
+                    _cell_depths(h[i, j0:j1], hlo[i, j0:j1], initial_loss[i, j0:j1], net[:n], flags[i, j0:j1],
+                                 inf_rate[i, j0:j1], drn_rate[i, j0:j1], rrow, rain_dt, dt,
+                                 vols[0, :n], vols[1, :n], vols[2, :n], vols[3, :n], vols[4, :n])
+                _cell_trackers(h[i, j0:j1], su[:n], sv[:n], dfmid[i, j0:j1], dfhigh[i, j0:j1], max_depth[i, j0:j1],
+                               max_speed[i, j0:j1], max_hazard[i, j0:j1], arrival[i, j0:j1], t_end,
+                               arrival_depth, speed_depth, d_mid, d_high, v_high)
+                # per-block sums (the ledger is kept per (row, block) whatever the span)
+                for bb in range(b, e):
+                    c0 = bb * tc
+                    c1 = min(c0 + tc, nx)
+                    o0 = c0 - j0
+                    o1 = c1 - j0
+                    _block_ledger(i, bb, c0, c1, ny, nx, vols[:, o0:o1], h, flags, qxn, qyn, fac, qx, qy,
+                                  ledger, rowmax, dt, dx, area)
+                b = e
+
+
+@njit(cache=True, inline="always")
+def _span_end(active, ti, b, b1):
+    """End (exclusive) of the run of consecutive active blocks of tile row ``ti`` that starts at ``b``.
+
+    Passes compute such a run in one call of their vector loops: per-call costs (slices, loop
+    set-up, alias checks) were ~0.7 us per block row, 10 ns per cell with blocks of 64 cells."""
+    e = b + 1
+    while e < b1 and active[ti, e] != 0:
+        e += 1
+    return e
+
+
+@njit(cache=True, inline="always")
+def _block_ledger(i, b, j0, j1, ny, nx, vols, h, flags, qxn, qyn, fac, qx, qy, ledger, rowmax, dt, dx, area):
+    """Volumes and largest open depth of block ``b`` of row ``i`` (columns ``j0:j1``), and the scaled
+    discharges of the grid-edge faces it owns."""
+    n = j1 - j0
+    v_rain = _sum4(vols[0], n)
+    v_ini = _sum4(vols[1], n)
+    v_inf = _sum4(vols[2], n)
+    v_drn = _sum4(vols[3], n)
+    v_clamp = _sum4(vols[4], n)
+    hmx = np.float64(_open_max(h[i, j0:j1], flags[i, j0:j1]))
+    # edge faces: their scaled discharges and the volumes through them
+    v_bin = 0.0
+    v_bout = 0.0
+    if i == 0:
+        for j in range(j0, j1):
+            q = np.float64(qyn[0, j])
+            v = (q if q > 0.0 else q * np.float64(fac[1, j + 1])) * dt * dx
+            if v > 0.0:
+                v_bin += v
+            else:
+                v_bout -= v
+    if i == ny - 1:
+        for j in range(j0, j1):
+            q = np.float64(qyn[ny, j])
+            qs = q * np.float64(fac[ny, j + 1]) if q > 0.0 else q
+            qy[ny, j] = qs
+            v = -qs * dt * dx
+            if v > 0.0:
+                v_bin += v
+            else:
+                v_bout -= v
+    if j0 == 0:
+        q = np.float64(qxn[i, 0])
+        v = (q if q > 0.0 else q * np.float64(fac[i + 1, 1])) * dt * dx
+        if v > 0.0:
+            v_bin += v
+        else:
+            v_bout -= v
+    if j1 == nx:
+        q = np.float64(qxn[i, nx])
+        qe = q * np.float64(fac[i + 1, nx]) if q > 0.0 else q
+        qx[i, nx] = qe
+        v = -qe * dt * dx
+        if v > 0.0:
+            v_bin += v
+        else:
+            v_bout -= v
+    ledger[i, b, L_RAIN] = v_rain * area
+    ledger[i, b, L_INFIL] = v_inf * area
+    ledger[i, b, L_INITIAL] = v_ini * area
+    ledger[i, b, L_DRAIN] = v_drn * area
+    ledger[i, b, L_BND_IN] = v_bin
+    ledger[i, b, L_BND_OUT] = v_bout
+    ledger[i, b, L_CLAMP] = v_clamp * area
+    rowmax[i, b] = hmx
 
 
 @njit(cache=True)
-def tile_activity(rowmax, tr, always, act_prev, act):
-    """Active tiles for the next step: tiles holding water or sources (``always``) and their 8 neighbours.
+def tile_activity(h, rowmax, tr, tc, always, act_prev, act):
+    """Active tiles for the next step: tiles holding water or sources (``always``), and the edge
+    neighbours of those whose cells along the shared edge hold water.
 
-    ``rowmax[i, b]`` > 0 marks block ``b`` of row ``i`` as wet. Water moves at most one
-    cell per step, so a dry tile whose neighbours are dry and source-free would compute
-    exactly zero fluxes: skipping it changes no bit of the result. Returns the number of
-    tiles that went from active to inactive (their faces must then be zeroed).
+    ``rowmax[i, b]`` > 0 marks block ``b`` of row ``i`` as wet; ``h`` is the depth after this
+    step's sources were added. A face carries no flux unless one of its two cells holds water
+    (``h_f <= max(h_a, h_b)``), and water moves at most one cell per step: a tile that holds no
+    water, has no source, and whose edge neighbours hold no water in the cells that touch it
+    would compute exactly zero fluxes and no change, so skipping it changes no bit of the
+    result. (The earlier rule, all 8 neighbours of a wet tile, computed ~1.7-2x more cells on the
+    demo river and sea scenarios.) Returns the number of tiles that went from active to inactive
+    (their faces must then be zeroed).
     """
     ny, nb = rowmax.shape
+    nx = h.shape[1]
     nty, ntx = act.shape
     wet = np.zeros((nty, ntx), np.uint8)
     for ti in range(nty):
@@ -547,18 +701,41 @@ def tile_activity(rowmax, tr, always, act_prev, act):
         for b in range(nb):
             if rowmax[i, b] > 0.0:
                 wet[ti, b] = 1
+    for ti in range(nty):
+        for tj in range(ntx):
+            act[ti, tj] = wet[ti, tj]
+    for ti in range(nty):
+        i0 = ti * tr
+        i1 = min(i0 + tr, ny)
+        for tj in range(ntx):
+            if wet[ti, tj] == 0:
+                continue
+            j0 = tj * tc
+            j1 = min(j0 + tc, nx)
+            if ti > 0 and act[ti - 1, tj] == 0:
+                for j in range(j0, j1):
+                    if h[i0, j] > 0.0:
+                        act[ti - 1, tj] = 1
+                        break
+            if ti + 1 < nty and act[ti + 1, tj] == 0:
+                for j in range(j0, j1):
+                    if h[i1 - 1, j] > 0.0:
+                        act[ti + 1, tj] = 1
+                        break
+            if tj > 0 and act[ti, tj - 1] == 0:
+                for i in range(i0, i1):
+                    if h[i, j0] > 0.0:
+                        act[ti, tj - 1] = 1
+                        break
+            if tj + 1 < ntx and act[ti, tj + 1] == 0:
+                for i in range(i0, i1):
+                    if h[i, j1 - 1] > 0.0:
+                        act[ti, tj + 1] = 1
+                        break
     off = 0
     for ti in range(nty):
         for tj in range(ntx):
-            a = 0
-            for di in range(-1, 2):
-                for dj in range(-1, 2):
-                    u = ti + di
-                    v = tj + dj
-                    if 0 <= u < nty and 0 <= v < ntx and wet[u, v] != 0:
-                        a = 1
-            act[ti, tj] = a
-            if act_prev[ti, tj] != 0 and a == 0:
+            if act_prev[ti, tj] != 0 and act[ti, tj] == 0:
                 off += 1
     return off
 
@@ -621,12 +798,12 @@ T_NTERMS = 10
 
 @njit(cache=True)
 def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed, alpha, dx, g, theta, h_min,
-            froude_max, fallback, arrival_depth, speed_depth, d_mid, d_high, v_high, tr, tc):
+            froude_max, fallback, arrival_depth, speed_depth, d_mid, d_high, v_high, tr, tc, green_ampt):
     """Time steps from ``t`` until ``t_stop`` (or ``max_steps``): the whole loop in compiled code.
 
-    ``st`` = (h, hlo, z, nman, flags, inf_rate, drn_rate, dfcls, dftab, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth,
+    ``st`` = (h, hlo, z, nman, flags, inf_rate, drn_rate, dfmid, dfhigh, qx, qy, qxn, qyn, fac, initial_loss, rain_field, max_depth,
     max_speed, max_hazard, arrival, ledger_rows, rowmax, act, act_prev, base_always,
-    rain_tiles, tile_cells); ``bc`` = (mode, value) arrays of the west, east, north and
+    rain_tiles, tile_cells, ga_k, ga_s, ga_f); ``bc`` = (mode, value) arrays of the west, east, north and
     south edges; ``fo`` = forcing arrays (see :meth:`simulation.flood.model.FloodModel._pack`).
     Volumes are added to ``ledger[T_*]`` [m3].
 
@@ -634,9 +811,9 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
     ``t_stop`` or ``max_steps``; 1 = unstable (``info`` = the depth reached); 2 = the
     fixed time step breaks the CFL condition (``info`` = the CFL limit).
     """
-    (h, hlo, z, nman, flags, inf_rate, drn_rate, dfcls, dftab, qx, qy, qxn, qyn, fac, initial_loss, rain_field,
+    (h, hlo, z, nman, flags, inf_rate, drn_rate, dfmid, dfhigh, qx, qy, qxn, qyn, fac, initial_loss, rain_field,
      max_depth, max_speed, max_hazard, arrival, ledger_rows, rowmax, act, act_prev, base_always, rain_tiles,
-     tile_cells) = st
+     tile_cells, ga_k, ga_s, ga_f) = st
     bcw_mode, bcw_val, bce_mode, bce_val, bcn_mode, bcn_val, bcs_mode, bcs_val = bc
     (bps, rain_t, rain_v, use_rain_field, ring_cells, ring_weight, roof_unrouted,
      inf_cells, inf_coff, inf_t, inf_v, inf_soff,
@@ -748,7 +925,7 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
         for a in range(act.shape[0]):
             for b in range(act.shape[1]):
                 act_prev[a, b] = act[a, b]
-        off = tile_activity(rowmax, tr, always, act_prev, act)
+        off = tile_activity(h, rowmax, tr, tc, always, act_prev, act)
         if off > 0:
             zero_faces(qx, qy, qxn, qyn, act_prev, act, tr, tc)
         n_active = 0.0
@@ -761,9 +938,9 @@ def advance(st, bc, fo, ledger, t, t_stop, max_steps, hmax, *, dt_max, dt_fixed,
                  bcs_mode, bcs_val, act, tr, tc, 0, ny, 0, nb,
                  dt=dt, dx=dx, g=g, theta=theta, h_min=h_min, froude_max=froude_max, fallback=fallback)
         outflow_factor(h, qxn, qyn, fac, act, tr, tc, 0, ny, 0, nb, dt=dt, dx=dx)
-        continuity(h, hlo, flags, inf_rate, drn_rate, dfcls, dftab, qxn, qyn, fac, qx, qy, initial_loss, rain_field, max_depth, max_speed,
+        continuity(h, hlo, flags, inf_rate, drn_rate, dfmid, dfhigh, qxn, qyn, fac, qx, qy, initial_loss, rain_field, ga_k, ga_s, ga_f, max_depth, max_speed,
                    max_hazard, arrival, ledger_rows, rowmax, act, tr, tc, 0, ny, 0, nb,
-                   dt=dt, dx=dx, rain_rate=rate, use_rain_field=use_rain_field, t_end=t_end,
+                   dt=dt, dx=dx, rain_rate=rate, use_rain_field=use_rain_field, green_ampt=green_ampt, t_end=t_end,
                    arrival_depth=arrival_depth, speed_depth=speed_depth, d_mid=d_mid, d_high=d_high,
                    v_high=v_high)
         # -- ordered reduction of the per-(row, block) sums

@@ -22,7 +22,7 @@ State is float32; every volume is booked in float64 (rain, inflow, boundary in/o
 held cells, infiltration, initial loss, drainage, roof drainage) and checked against
 the storage change at every output time: the relative error is reported.
 
-Memory: 66 bytes per cell in the kernels (see :mod:`simulation.flood._kernels`), plus
+Memory: 73 bytes per cell in the kernels (+16 with Green-Ampt; see :mod:`simulation.flood._kernels`), plus
 the terrain/landcover/building inputs read once, plus 4 bytes per cell per depth snapshot.
 
 References
@@ -58,7 +58,10 @@ from simulation.flood.forcing import EDGES, MM_PER_H, Forcing, LevelBoundary
 from simulation.flood.parameters import (
     DEBRIS_FACTOR,
     DEBRIS_THRESHOLDS,
+    GREEN_AMPT_SOIL,
     INFILTRATION,
+    INFILTRATION_MODELS,
+    SOIL_TEXTURES,
     MANNING_N,
     PAVED,
     merge_table,
@@ -239,6 +242,16 @@ class FloodModel(Model):
     infiltration : mapping, optional
         (rate [mm h-1], initial loss [mm]) per class, overriding
         :data:`~simulation.flood.parameters.INFILTRATION`.
+    infiltration_model : str
+        ``"constant"`` (default: initial loss then the constant rate of ``infiltration``) or
+        ``"green_ampt"`` (initial loss then Green-Ampt with the Rawls, Brakensiek & Miller (1983)
+        parameters of the soil under each class, see ``soil``); :data:`~simulation.flood.parameters.INFILTRATION_MODELS`.
+    soil : mapping, optional
+        Soil texture (a key of :data:`~simulation.flood.parameters.SOIL_TEXTURES`, or None for
+        impervious) per land-cover class, overriding :data:`~simulation.flood.parameters.GREEN_AMPT_SOIL`.
+    initial_saturation : float
+        Green-Ampt: initial effective saturation Se of the soil [1]; the moisture deficit is
+        ``(1 - Se) theta_e``. Default 0.3 (recorded when used).
     drainage : float
         Capacity of the urban drainage network [mm h-1] on paved cells (``paved`` classes).
         Default 0 (no drainage), recorded.
@@ -273,7 +286,7 @@ class FloodModel(Model):
     nodata : str
         Terrain cells without data: ``"refuse"`` (default), ``"fill"`` or ``"wall"``.
     tile : (int, int)
-        Tile size (rows, columns) of the dry-tile skipping. Default (16, 64).
+        Tile size (rows, columns) of the dry-tile skipping. Default (16, 32).
     initial_water : bool
         Start from the ``water_level`` layer when present. Default True.
     threads : int, optional
@@ -309,8 +322,9 @@ class FloodModel(Model):
                  uphill_fallback: bool = True,
                  dt_max: float = 10.0, dt: float | None = None, roof_rain: str = "street",
                  arrival_depth: float = 0.1, speed_depth: float = 0.01, nodata: str = "refuse",
-                 tile: tuple[int, int] = (16, 64), initial_water: bool = True, threads: int | None = None,
-                 parallel_min_cells: int = 16384):
+                 tile: tuple[int, int] = (16, 32), initial_water: bool = True, threads: int | None = None,
+                 parallel_min_cells: int = 16384, infiltration_model: str = "constant",
+                 soil: Mapping | None = None, initial_saturation: float | None = None):
         super().__init__(twin)
         if not isinstance(forcing, Forcing):
             raise TwinValueError(f"forcing must be a simulation.flood.Forcing, got {type(forcing).__name__}")
@@ -338,6 +352,25 @@ class FloodModel(Model):
             raise TwinValueError(f"invalid threads {threads!r} (1..{numba.config.NUMBA_NUM_THREADS})")
         self.threads = None if threads is None else int(threads)
         self.parallel_min_cells = int(parallel_min_cells)
+        if infiltration_model not in INFILTRATION_MODELS:
+            raise TwinValueError(f"invalid infiltration_model {infiltration_model!r} "
+                                 f"(use one of: {', '.join(INFILTRATION_MODELS)})")
+        self.infiltration_model = infiltration_model
+        self.green_ampt = infiltration_model == "green_ampt"
+        self.soil_table = dict(GREEN_AMPT_SOIL)
+        for key, texture in (soil or {}).items():
+            try:
+                cls = Landcover[key.upper()] if isinstance(key, str) else Landcover(int(key))
+            except (KeyError, ValueError):
+                raise TwinValueError(f"invalid soil table key {key!r} (use a twin.layers.Landcover name or code)") from None
+            if texture is not None and texture not in SOIL_TEXTURES:
+                raise TwinValueError(f"invalid soil[{cls.name}]: {texture!r} (use one of: {', '.join(SOIL_TEXTURES)}, "
+                                     f"or None for impervious)")
+            self.soil_table[cls] = texture
+        if initial_saturation is None:
+            self.initial_saturation = 0.3
+        else:
+            self.initial_saturation = require_range(initial_saturation, 0.0, 1.0, name="initial_saturation")
         self.manning_table = merge_table(MANNING_N, manning, name="manning")
         self.infiltration_table = merge_table(INFILTRATION, infiltration, name="infiltration", arity=2)
         self.debris_table = merge_table(DEBRIS_FACTOR, debris, name="debris", arity=2)
@@ -474,11 +507,47 @@ class FloodModel(Model):
         drn[self.wall] = 0.0
         self.flags = (self.wall.astype(np.uint8) | (self._held_mask().astype(np.uint8) << 1))
         self.inf_rate = inf.astype(np.float32)
+        self._build_green_ampt(lc, overrides)
         self.drn_rate = drn.astype(np.float32)
-        self.dfcls = np.ascontiguousarray(lc, dtype=np.uint8)
-        self.dftab = np.ascontiguousarray(np.stack([tab_dfm, tab_dfh], axis=1), dtype=np.float32)
+        self.dfmid = np.ascontiguousarray(tab_dfm[lc], dtype=np.float32)  # debris factors per cell (mid, high)
+        self.dfhigh = np.ascontiguousarray(tab_dfh[lc], dtype=np.float32)
         self.initial_loss = ini.astype(np.float32)
         self.nman = np.where(self.wall, -1.0, n).astype(np.float32)  # Manning n per cell, negative = wall
+
+    def _build_green_ampt(self, lc: np.ndarray, overrides: dict) -> None:
+        """Per-cell Green-Ampt conductivity K [m s-1], S = psi (1 - Se) theta_e [m] and cumulative
+        infiltration F [m] (float64); 1 x 1 placeholders with the constant-rate model.
+
+        Cells with an ``infiltration_rate`` override layer keep that constant rate (K = rate, S = 0).
+        """
+        if not self.green_ampt:
+            self.ga_k = np.zeros((1, 1), np.float32)
+            self.ga_s = np.zeros((1, 1), np.float32)
+            self.ga_f = np.zeros((1, 1), np.float64)
+            return
+        se = self.initial_saturation
+        tab_k = np.zeros(256)
+        tab_s = np.zeros(256)
+        for cls in Landcover:
+            texture = self.soil_table.get(cls)
+            if texture is not None:
+                _phi, theta_e, psi_cm, k_cm_h = SOIL_TEXTURES[texture]
+                tab_k[cls] = k_cm_h / 100.0 / 3600.0
+                tab_s[cls] = psi_cm / 100.0 * (1.0 - se) * theta_e
+        k = tab_k[lc]
+        s_ = tab_s[lc]
+        if "infiltration_rate" in overrides:
+            v = self.read("infiltration_rate").astype(np.float64)
+            ok = np.isfinite(v)
+            k[ok] = v[ok] * MM_PER_H
+            s_[ok] = 0.0
+        k[self.wall] = 0.0
+        s_[self.wall] = 0.0
+        self.ga_k = k.astype(np.float32)
+        self.ga_s = s_.astype(np.float32)
+        self.ga_f = np.zeros(lc.shape, np.float64)
+        self.inf_rate[...] = 0.0
+        self.defaults["green_ampt_initial_saturation"] = se
 
     def _held_mask(self) -> np.ndarray:
         """Cells held by level boundaries given as cell masks (before the forcing is bound)."""
@@ -715,10 +784,10 @@ class FloodModel(Model):
             cat([s_.times for s_ in el_ser], np.float64), cat([s_.values for s_ in el_ser], np.float64),
             off([s_.times for s_ in el_ser]),
         )
-        self._st = (self.h, self.hlo, self.z, self.nman, self.flags, self.inf_rate, self.drn_rate, self.dfcls, self.dftab, self.qx, self.qy, self.qxn, self.qyn, self.fac,
+        self._st = (self.h, self.hlo, self.z, self.nman, self.flags, self.inf_rate, self.drn_rate, self.dfmid, self.dfhigh, self.qx, self.qy, self.qxn, self.qyn, self.fac,
                     self.initial_loss, self.rain_field, self.max_depth, self.max_speed, self.max_hazard,
                     self.arrival, self.ledger_rows, self.rowmax, self.act, self.act_prev, self.base_always,
-                    self._rain_tiles, self._tile_cells)
+                    self._rain_tiles, self._tile_cells, self.ga_k, self.ga_s, self.ga_f)
         bc, bv = self.bc_mode, self.bc_val
         self._bc = (bc["west"], bv["west"], bc["east"], bv["east"], bc["north"], bv["north"], bc["south"], bv["south"])
         self._max_steps = max(1, int(2e7 // max(1, ny * nx)))
@@ -750,7 +819,7 @@ class FloodModel(Model):
                 theta=self.theta, h_min=self.h_min, froude_max=self.froude_max, fallback=self.uphill_fallback,
                 arrival_depth=self.arrival_depth,
                 speed_depth=self.speed_depth, d_mid=DEBRIS_THRESHOLDS["d_mid"], d_high=DEBRIS_THRESHOLDS["d_high"],
-                v_high=DEBRIS_THRESHOLDS["v_high"], tr=self.tr, tc=self.tc)
+                v_high=DEBRIS_THRESHOLDS["v_high"], tr=self.tr, tc=self.tc, green_ampt=self.green_ampt)
             finally:
                 numba.set_num_threads(self._max_threads)
             self.t, self.hmax = float(t), float(hmax)
@@ -906,16 +975,22 @@ class FloodModel(Model):
                 "paved": [c.name.lower() for c in self.paved], "tile": [self.tr, self.tc],
                 "cell_size_m": self.dx,
             },
+            "infiltration_model": self.infiltration_model,
+            "infiltration_model_means": INFILTRATION_MODELS[self.infiltration_model],
             "tables": {
                 "manning_n": {c.name.lower(): v for c, v in self.manning_table.items()},
                 "infiltration_mm_h_and_initial_loss_mm": {c.name.lower(): list(v) for c, v in self.infiltration_table.items()},
                 "debris_factor": {c.name.lower(): list(v) for c, v in self.debris_table.items()},
                 "debris_thresholds": dict(DEBRIS_THRESHOLDS),
+                **({"green_ampt_soil": {c.name.lower(): v for c, v in self.soil_table.items()},
+                    "soil_textures_porosity_effective_porosity_suction_cm_conductivity_cm_h":
+                        {k: list(v) for k, v in SOIL_TEXTURES.items()},
+                    "initial_saturation": self.initial_saturation} if self.green_ampt else {}),
             },
             "defaults": dict(self.defaults),
             "forcing": self.forcing.describe(),
             "warnings": list(self.warnings),
-            "bytes_per_cell": 66 + (4 if self.use_rain_field else 0),
+            "bytes_per_cell": 73 + (4 if self.use_rain_field else 0) + (16 if self.green_ampt else 0),
         }
 
     def write(self, result: FloodResult, twin: Twin | None = None) -> Twin:

@@ -16,6 +16,10 @@ References
 - USDA NRCS (2009). *National Engineering Handbook* part 630 ch. 7: minimum
   infiltration rates by hydrologic soil group (A > 7.6, B 3.8-7.6, C 1.3-3.8,
   D < 1.3 mm/h).
+- Rawls, W. J., Brakensiek, D. L. & Miller, N. (1983). Green-Ampt infiltration parameters
+  from soils data. J. Hydraul. Eng. 109(1), 62-70.
+  https://doi.org/10.1061/(ASCE)0733-9429(1983)109:1(62) (Green-Ampt parameters by soil
+  texture class, from about 5,000 soil horizons).
 - Defra/Environment Agency (2006). *Flood Risks to People*, FD2320/TR2, and the 2008
   supplementary note (FD2321/IR1): hazard rating ``HR = d (v + 0.5) + DF``, debris
   factors and hazard classes.
@@ -31,8 +35,11 @@ from twin.layers import Landcover
 __all__ = [
     "DEBRIS_FACTOR",
     "DEBRIS_THRESHOLDS",
+    "GREEN_AMPT_SOIL",
     "HAZARD_CLASSES",
     "INFILTRATION",
+    "INFILTRATION_MODELS",
+    "SOIL_TEXTURES",
     "MANNING_N",
     "PAVED",
     "merge_table",
@@ -76,6 +83,50 @@ INFILTRATION: dict[Landcover, tuple[float, float]] = {
     L.TREES: (10.0, 15.0),
     L.BARE_SOIL: (3.8, 5.0),
     L.CROPLAND: (5.0, 10.0),
+}
+
+#: Infiltration models of :class:`~simulation.flood.FloodModel` (``infiltration_model=``); the value says
+#: what each does. Both keep the initial loss of :data:`INFILTRATION`.
+INFILTRATION_MODELS: dict[str, str] = {
+    "constant": "initial loss, then the constant rate of the INFILTRATION table",
+    "green_ampt": ("initial loss, then Green-Ampt: capacity K (1 + psi dtheta / F) with F the cumulative "
+                   "infiltration (Rawls, Brakensiek & Miller 1983 parameters by soil texture, GREEN_AMPT_SOIL)"),
+}
+
+#: Green-Ampt parameters by USDA soil texture class (Rawls, Brakensiek & Miller 1983, class means,
+#: as reproduced in Chow, Maidment & Mays 1988 Table 4.3.1): (total porosity [1], effective porosity
+#: theta_e [1], wetting-front suction head psi [cm], saturated hydraulic conductivity K [cm h-1]).
+SOIL_TEXTURES: dict[str, tuple[float, float, float, float]] = {
+    "sand": (0.437, 0.417, 4.95, 11.78),
+    "loamy_sand": (0.437, 0.401, 6.13, 2.99),
+    "sandy_loam": (0.453, 0.412, 11.01, 1.09),
+    "loam": (0.463, 0.434, 8.89, 0.34),
+    "silt_loam": (0.501, 0.486, 16.68, 0.65),
+    "sandy_clay_loam": (0.398, 0.330, 21.85, 0.15),
+    "clay_loam": (0.464, 0.309, 20.88, 0.10),
+    "silty_clay_loam": (0.471, 0.432, 27.30, 0.10),
+    "sandy_clay": (0.430, 0.321, 23.90, 0.06),
+    "silty_clay": (0.479, 0.423, 29.22, 0.05),
+    "clay": (0.475, 0.385, 31.63, 0.03),
+}
+
+#: Soil texture under each land-cover class for the Green-Ampt model; ``None`` = impervious (no
+#: infiltration). Typical urban choices (check: replace with the local soil map): lawns and parks on
+#: a loam, woods on a sandy loam, fields on a silt loam, bare ground compacted (sandy clay loam),
+#: rail ballast over a loamy sand. Unknown land cover is impervious, the conservative choice.
+GREEN_AMPT_SOIL: dict[Landcover, str | None] = {
+    L.UNKNOWN: None,
+    L.BUILDING: None,
+    L.ROAD: None,
+    L.SIDEWALK: None,
+    L.SQUARE: None,
+    L.PARKING: None,
+    L.RAIL: "loamy_sand",
+    L.WATER: None,
+    L.GRASS: "loam",
+    L.TREES: "sandy_loam",
+    L.BARE_SOIL: "sandy_clay_loam",
+    L.CROPLAND: "silt_loam",
 }
 
 #: Classes drained by the urban drainage network (the ``drainage`` capacity applies here).

@@ -12,6 +12,8 @@ from tests.simulation.flood import flood_naive as naive
 G = 9.80665
 NY, NX = 13, 17
 TR, TC = 4, 5  # small tiles so that blocks are partial at the edges
+#: the Green-Ampt arrays of the continuity pass when the model is off (1 x 1 placeholders)
+NO_GA = (np.zeros((1, 1), np.float32), np.zeros((1, 1), np.float32), np.zeros((1, 1), np.float64))
 
 
 def random_state(seed=0, *, walls=True):
@@ -29,16 +31,15 @@ def random_state(seed=0, *, walls=True):
 
 
 def cell_params(wall, infil=None, drain=None, dfm=None, dfh=None):
-    """The continuity kernel's per-cell inputs: flags, rates [m/s], debris class and table."""
+    """The continuity kernel's per-cell inputs: flags, rates [m/s], debris factors (mid, high)."""
     shape = wall.shape
     zeros = np.zeros(shape)
     flags = wall.astype(np.uint8)
     dfm = dfm if dfm is not None else zeros
     dfh = dfh if dfh is not None else zeros
-    pairs, dfcls = np.unique(np.stack([dfm.ravel(), dfh.ravel()], 1), axis=0, return_inverse=True)
     return (flags, (infil if infil is not None else zeros).astype(np.float32),
             (drain if drain is not None else zeros).astype(np.float32),
-            dfcls.reshape(shape).astype(np.uint8), pairs.astype(np.float32))
+            dfm.astype(np.float32), dfh.astype(np.float32))
 
 
 def nman(n, wall):
@@ -161,9 +162,9 @@ def test_continuity_matches_reference(seed):
     ledger = np.full((NY, nb, K.L_NCOLS), np.nan)
     rowmax = np.full((NY, nb), np.nan)
     hlo = np.zeros_like(h2)
-    K.continuity(h2, hlo, *params, qxn, qyn, pad(fac), qx, qy, il2, np.zeros((1, 1), np.float32), md2, ms2, mh2, ar2,
+    K.continuity(h2, hlo, *params, qxn, qyn, pad(fac), qx, qy, il2, np.zeros((1, 1), np.float32), *NO_GA, md2, ms2, mh2, ar2,
                  ledger, rowmax, active_all(), TR, TC, 0, NY, 0, nb, dt=0.9, dx=1.5, rain_rate=1e-5,
-                 use_rain_field=False, t_end=42.0, arrival_depth=0.1, speed_depth=0.01, d_mid=0.25, d_high=0.75,
+                 use_rain_field=False, green_ampt=False, t_end=42.0, arrival_depth=0.1, speed_depth=0.01, d_mid=0.25, d_high=0.75,
                  v_high=2.0)
     rh, rqx, rqy, ril, rmd, rms, rmh, rar, vol = ref
     np.testing.assert_allclose(h2, rh, rtol=1e-6, atol=1e-7)
@@ -212,8 +213,8 @@ def test_windows_in_any_order_give_the_same_bits():
         for r0, r1, b0, b1 in order[::-1]:
             K.outflow_factor(hh, qxn, qyn, fac, act, TR, TC, r0, r1, b0, b1, **kw)
         for r0, r1, b0, b1 in order:
-            K.continuity(hh, np.zeros_like(hh), *params, qxn, qyn, fac, q1x, q1y, il, np.zeros((1, 1), np.float32), md, ms, mh, ar,
-                         led, rm, act, TR, TC, r0, r1, b0, b1, rain_rate=0.0, use_rain_field=False, t_end=1.0,
+            K.continuity(hh, np.zeros_like(hh), *params, qxn, qyn, fac, q1x, q1y, il, np.zeros((1, 1), np.float32), *NO_GA, md, ms, mh, ar,
+                         led, rm, act, TR, TC, r0, r1, b0, b1, rain_rate=0.0, use_rain_field=False, green_ampt=False, t_end=1.0,
                          arrival_depth=0.1, speed_depth=0.01, d_mid=0.25, d_high=0.75, v_high=2.0, **kw)
         return hh, q1x, q1y, led
 
@@ -225,17 +226,25 @@ def test_windows_in_any_order_give_the_same_bits():
         np.testing.assert_array_equal(a, b)
 
 
-def test_tile_activity_dilates_wet_and_source_tiles():
+def test_tile_activity_wakes_the_neighbours_that_water_touches():
+    """Wet and source tiles are active, and each edge neighbour whose shared edge holds water; nothing else."""
+    tr, tc = 4, 3
+    h = np.zeros((12, 15), np.float32)
+    h[5, 7] = 0.3  # inside tile (1, 2): wakes no neighbour
+    h[6, 6] = 0.01  # on the west edge of tile (1, 2): wakes (1, 1)
+    h[4, 8] = 0.02  # north-east corner of tile (1, 2): wakes (0, 2) and (1, 3), not the diagonal (0, 3)
     rowmax = np.zeros((12, 5))
-    rowmax[5, 2] = 0.3  # tile (1, 2) wet
+    for i in range(12):
+        for b in range(5):
+            rowmax[i, b] = h[i, b * tc:(b + 1) * tc].max()
     always = np.zeros((3, 5), np.uint8)
-    always[2, 4] = 1
+    always[2, 4] = 1  # a dry source tile: active, wakes nothing
     prev = np.ones((3, 5), np.uint8)
     act = np.zeros((3, 5), np.uint8)
-    off = K.tile_activity(rowmax, 4, always, prev, act)
+    off = K.tile_activity(h, rowmax, tr, tc, always, prev, act)
     expected = np.zeros((3, 5), np.uint8)
-    expected[0:3, 1:4] = 1
-    expected[1:3, 3:5] = 1
+    for t in [(1, 2), (1, 1), (0, 2), (1, 3), (2, 4)]:
+        expected[t] = 1
     np.testing.assert_array_equal(act, expected)
     assert off == 15 - expected.sum()
 

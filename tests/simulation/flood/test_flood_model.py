@@ -57,6 +57,11 @@ def test_skipping_dry_tiles_changes_no_bit():
         assert_same_bits(runs[0], r, ledger_rel=1e-13)
     # the small tiles skipped a good part of the dry town
     assert runs[1].cell_updates < 0.5 * runs[2].cell_updates
+    # levels on an edge, a free outflow and an inflow: the same bits with small tiles and with none
+    tw = town()
+    a, b = (FloodModel(tw, forcing=partial_forcing(), tile=t, threads=2).run() for t in [(4, 8), (1000, 1000)])
+    assert_same_bits(a, b, ledger_rel=1e-13)
+    assert a.cell_updates < 0.8 * b.cell_updates
 
 
 def test_ctrl_c_keeps_consistent_outputs(recwarn):

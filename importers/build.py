@@ -503,17 +503,14 @@ def build_twin(
     hm_from = ""
     if height_rr is not None:
         hm, hm_from = height_rr.values.copy(), "height rasters"
-    if surface_rr is not None:
-        d = surface_rr.values - terrain_arr
+    # the first source present gives the height model; the next ones fill its gaps
+    for surf, label in ((surface_rr.values if surface_rr is not None else None, "surface rasters - terrain"),
+                        (pc.surface if pc is not None else None, "point cloud surface - terrain")):
+        if surf is None:
+            continue
+        d = surf - terrain_arr
         if hm is None:
-            hm, hm_from = d, "surface rasters - terrain"
-        else:
-            take = np.isnan(hm) & np.isfinite(d)
-            hm[take] = d[take]
-    if pc is not None:
-        d = pc.surface - terrain_arr
-        if hm is None:
-            hm, hm_from = d, "point cloud surface - terrain"
+            hm, hm_from = d, label
         else:
             take = np.isnan(hm) & np.isfinite(d)
             hm[take] = d[take]

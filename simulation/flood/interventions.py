@@ -149,16 +149,8 @@ def set_drainage_capacity(twin: Twin, capacity_mm_h: float, *, polygon=None, cla
     Writes the ``drainage_capacity`` layer, which the flood model reads before its
     default. Returns the number of cells set.
     """
-    if not (np.isfinite(capacity_mm_h) and capacity_mm_h >= 0):
-        raise TwinValueError(f"{name}: invalid capacity {capacity_mm_h!r} mm/h (must be >= 0)")
-    mask = _paved_mask(twin, classes)
-    if polygon is not None:
-        mask &= cells_of(twin, _geom(polygon, "polygon", name=name))
-    _check_inside(twin, mask, name=name)
-    _set_rate_layer(twin, "drainage_capacity", capacity_mm_h, mask)
-    twin.add_provenance("flood intervention", kind="set_drainage_capacity", name=name,
-                        capacity_mm_h=float(capacity_mm_h), cells=int(mask.sum()))
-    return int(mask.sum())
+    return _set_rate_on_paved(twin, "drainage_capacity", capacity_mm_h, quantity="capacity",
+                              kind="set_drainage_capacity", polygon=polygon, classes=classes, name=name)
 
 
 def set_permeable_paving(twin: Twin, infiltration_mm_h: float, *, polygon=None,
@@ -168,13 +160,21 @@ def set_permeable_paving(twin: Twin, infiltration_mm_h: float, *, polygon=None,
 
     Writes the ``infiltration_rate`` layer. Returns the number of cells set.
     """
-    if not (np.isfinite(infiltration_mm_h) and infiltration_mm_h >= 0):
-        raise TwinValueError(f"{name}: invalid infiltration {infiltration_mm_h!r} mm/h (must be >= 0)")
+    return _set_rate_on_paved(twin, "infiltration_rate", infiltration_mm_h, quantity="infiltration",
+                              kind="set_permeable_paving", polygon=polygon, classes=classes, name=name)
+
+
+def _set_rate_on_paved(twin: Twin, layer: str, rate_mm_h: float, *, quantity: str, kind: str, polygon, classes,
+                       name: str) -> int:
+    """Write ``rate_mm_h`` [mm h-1] into ``layer`` on the paved cells of ``classes`` (inside ``polygon`` if given),
+    record it in the provenance as ``kind`` with ``<quantity>_mm_h``; return the number of cells set."""
+    if not (np.isfinite(rate_mm_h) and rate_mm_h >= 0):
+        raise TwinValueError(f"{name}: invalid {quantity} {rate_mm_h!r} mm/h (must be >= 0)")
     mask = _paved_mask(twin, classes)
     if polygon is not None:
         mask &= cells_of(twin, _geom(polygon, "polygon", name=name))
     _check_inside(twin, mask, name=name)
-    _set_rate_layer(twin, "infiltration_rate", infiltration_mm_h, mask)
-    twin.add_provenance("flood intervention", kind="set_permeable_paving", name=name,
-                        infiltration_mm_h=float(infiltration_mm_h), cells=int(mask.sum()))
+    _set_rate_layer(twin, layer, rate_mm_h, mask)
+    twin.add_provenance("flood intervention", kind=kind, name=name, **{f"{quantity}_mm_h": float(rate_mm_h)},
+                        cells=int(mask.sum()))
     return int(mask.sum())
